@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# mimiclab set-up, one command, idempotent: creates .venv, installs the pinned stack, builds
+# mimiclab (editable) with its compiled extension, provisions the G1 assets, runs `mimiclab doctor`.
+#
+#   bash scripts/setup.sh            # set up (re-running only redoes what changed)
+#   PYTHON=python3.12 bash scripts/setup.sh   # pick the interpreter (default: python3.11, else 3.12)
+#   MIMICLAB_CUDA=ON|OFF|AUTO        # CUDA module build (default AUTO: when nvcc is found)
+#
+# Python 3.11 (CPU machines): isaaclab 3.0.0 declares Python 3.12 but imports on 3.11, so it is
+# installed with --no-deps and its dependencies are listed explicitly (scripts/requirements.txt,
+# pinned by scripts/constraints-py311.txt), with the CPU torch 2.13.0 wheel.
+# Python 3.12 (CUDA machines): the normal `pip install isaaclab==3.0.0` route (its torch pin).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+LOG="$ROOT/.venv-setup.log"
+START=$(date +%s)
+ISAACLAB_VERSION=3.0.0
+TORCH_CPU_VERSION=2.13.0
+
+step() {  # step "description" command...: prints what it does, its time, and fails loudly
+  local what="$1"; shift
+  local t0=$(date +%s)
+  echo "==> $what"
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "FAILED: $what (after $(( $(date +%s) - t0 )) s). Last lines of $LOG:" >&2
+    tail -n 25 "$LOG" >&2
+    exit 1
+  fi
+  echo "    done in $(( $(date +%s) - t0 )) s"
+}
+
+pick_python() {
+  if [[ -n "${PYTHON:-}" ]]; then echo "$PYTHON"; return; fi
+  for p in python3.11 python3.12; do
+    if command -v "$p" >/dev/null 2>&1; then echo "$p"; return; fi
+  done
+  echo "no python3.11 or python3.12 on PATH (set PYTHON=...)" >&2
+  exit 1
+}
+
+: >"$LOG"
+PY="$(pick_python)"
+PYVER="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+case "$PYVER" in 3.11|3.12) ;; *) echo "Python $PYVER is not supported (use 3.11 or 3.12)" >&2; exit 1;; esac
+echo "mimiclab set-up: Python $PYVER ($PY), venv $VENV, log $LOG"
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  step "create .venv" "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+PIP=("$VPY" -m pip --disable-pip-version-check)
+
+# The stack is reinstalled only when what pins it changed (stamp = digest of the pin files).
+STAMP="$VENV/.mimiclab-stack"
+DIGEST="$(cat scripts/requirements.txt scripts/constraints-py311.txt scripts/setup.sh | sha256sum | cut -c1-16)-$PYVER"
+if [[ "$(cat "$STAMP" 2>/dev/null)" != "$DIGEST" ]]; then
+  if [[ "$PYVER" == "3.11" ]]; then
+    step "install torch $TORCH_CPU_VERSION (CPU)" "${PIP[@]}" install "torch==$TORCH_CPU_VERSION"
+    step "install the pinned stack (newton, warp, mujoco, rsl_rl, ...)" \
+      "${PIP[@]}" install -r scripts/requirements.txt -c scripts/constraints-py311.txt "torch==$TORCH_CPU_VERSION"
+    step "install isaaclab $ISAACLAB_VERSION (Python 3.11 route: --no-deps)" \
+      "${PIP[@]}" install --no-deps --ignore-requires-python "isaaclab==$ISAACLAB_VERSION"
+  else
+    step "install isaaclab $ISAACLAB_VERSION and its pinned dependencies" \
+      "${PIP[@]}" install "isaaclab==$ISAACLAB_VERSION"
+    step "install the pinned stack (newton, warp, mujoco, rsl_rl, ...)" \
+      "${PIP[@]}" install -r scripts/requirements.txt
+  fi
+  echo "$DIGEST" >"$STAMP"
+else
+  echo "==> pinned stack already installed (scripts/requirements.txt unchanged)"
+fi
+
+step "build + install mimiclab (editable, _C and _C_cuda when nvcc is found)" \
+  "${PIP[@]}" install --no-build-isolation --no-deps -e .
+step "provision G1 assets (MJCF from mjlab $( "$VPY" -c 'from mimiclab.robots.assets import MJLAB_VERSION as v; print(v)'), USD)" \
+  "$VENV/bin/mimiclab" assets provision
+
+echo "==> mimiclab doctor"
+"$VENV/bin/mimiclab" doctor
+echo "mimiclab set-up finished in $(( $(date +%s) - START )) s. Next: .venv/bin/mimiclab demo"

@@ -1,0 +1,5 @@
+import sys
+
+from mimiclab.cli import main
+
+sys.exit(main())

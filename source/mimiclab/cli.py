@@ -1,0 +1,164 @@
+"""The `mimiclab` command (also `python -m mimiclab`).
+
+Commands that later issues fill in are declared with their final arguments, so `--help` shows the
+whole pipeline; running one that is not there yet says so and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+# command -> the issue that builds it
+_NOT_YET = {
+    "retarget": "#4 (retargeting)",
+    "train": "#5 (GMT tracking)",
+    "play": "#5 (GMT tracking)",
+    "eval": "#5 (GMT tracking)",
+    "export": "#6 (export and sim2sim)",
+    "sim2sim": "#6 (export and sim2sim)",
+}
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 1."""
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from mimiclab.doctor import format_checks, run_checks
+
+    checks = run_checks()
+    if args.json:
+        print(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        print(format_checks(checks))
+    failed = [c for c in checks if c.status == "fail"]
+    if failed:
+        print(f"mimiclab doctor: not usable: {failed[0].name}: {failed[0].detail}", file=sys.stderr)
+        return 1
+    if not args.json:
+        print("mimiclab doctor: usable")
+    return 0
+
+
+def _cmd_assets(args: argparse.Namespace) -> int:
+    from mimiclab.robots import assets
+
+    if args.action == "provision":
+        paths = assets.provision(Path(args.wheel) if args.wheel else None)
+        print(f"G1 MJCF: {paths['mjcf']}\nG1 USD:  {paths['usd']}")
+        return 0
+    st = assets.status()
+    print(json.dumps(st, indent=2))
+    return 0 if st["ok"] else 1
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what != "kernels":
+        raise CliError(f"bench {args.what}: not available yet — it lands with the issue that builds it")
+    from mimiclab.bench.kernels import run_kernel_bench
+
+    result = run_kernel_bench(batch_sizes=args.batch, repeats=args.repeats)
+    if args.json:
+        _write_json_atomic(Path(args.json), result)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from mimiclab.demo import run_demo
+
+    return run_demo(Path(args.output))
+
+
+def _write_json_atomic(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mimiclab", description="Human motion → whole-body Unitree G1 skills.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("doctor", help="versions, devices, kernel backends, asset cache; exit 0 when usable")
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.set_defaults(func=_cmd_doctor)
+
+    a = sub.add_parser("assets", help="provision or inspect the G1 asset cache")
+    a.add_argument("action", choices=["provision", "status"])
+    a.add_argument("--wheel", help="use this local mjlab-1.6.0 wheel instead of downloading it")
+    a.set_defaults(func=_cmd_assets)
+
+    r = sub.add_parser("retarget", help="human motion → G1 motion files with quality metrics")
+    r.add_argument("inputs", nargs="+", metavar="INPUT")
+    r.add_argument("-o", "--output", required=True)
+    r.add_argument("--format", default="auto", choices=["auto", "bvh", "keypoints", "g1csv", "npz"])
+    r.add_argument("--skeleton", default="auto")
+    r.add_argument("--fps", type=float, default=50.0)
+    r.add_argument("--device", default="cpu")
+    r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"])
+    r.add_argument("--workers", type=int, default=1)
+
+    t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)")
+    t.add_argument("--task", required=True)
+    t.add_argument("--motion", nargs="*", default=[])
+    t.add_argument("--num_envs", type=int)
+    t.add_argument("--max_iterations", type=int)
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--distributed", action="store_true")
+    t.add_argument("--seed", type=int, default=42)
+    t.add_argument("overrides", nargs="*", help="hydra overrides")
+
+    for name in ("play", "eval"):
+        e = sub.add_parser(name, help=f"{name} a checkpoint on a motion → metrics.json")
+        e.add_argument("--checkpoint", required=True)
+        e.add_argument("--motion", required=True)
+
+    x = sub.add_parser("export", help="checkpoint → policy.onnx + contract.json")
+    x.add_argument("--checkpoint", required=True)
+    x.add_argument("-o", "--output", required=True)
+
+    s = sub.add_parser("sim2sim", help="run an exported policy in MuJoCo → metrics.json")
+    s.add_argument("--policy", required=True)
+    s.add_argument("--motion", required=True)
+    s.add_argument("--video")
+
+    b = sub.add_parser("bench", help="throughput and ratios measured side by side in one run")
+    b.add_argument("what", choices=["kernels", "env", "retarget"])
+    b.add_argument("--json", help="also write the results here")
+    b.add_argument("--batch", type=int, nargs="+", default=[1, 64, 4096])
+    b.add_argument("--repeats", type=int, default=20)
+    b.set_defaults(func=_cmd_bench)
+
+    m = sub.add_parser("demo", help="the main job end to end on the device present")
+    m.add_argument("-o", "--output", default="demo_out")
+    m.set_defaults(func=_cmd_demo)
+
+    for name in _NOT_YET:
+        sub.choices[name].set_defaults(func=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.func is None:
+        print(f"mimiclab {args.command}: not available yet — it lands with issue {_NOT_YET[args.command]}",
+              file=sys.stderr)
+        return 2
+    from mimiclab.robots.assets import AssetError
+
+    try:
+        return args.func(args)
+    except (CliError, AssetError, ValueError, FileNotFoundError) as e:
+        print(f"mimiclab {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"mimiclab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

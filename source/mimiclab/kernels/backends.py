@@ -1,0 +1,56 @@
+"""Which compiled kernel backends exist at run time, loaded once and never fatal on import."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from types import ModuleType
+
+BACKENDS = ("cpp", "cuda", "torch")
+
+
+@lru_cache(maxsize=None)
+def _load(module: str) -> tuple[ModuleType | None, str]:
+    try:
+        return importlib.import_module(module), ""
+    except ImportError as e:
+        return None, str(e).splitlines()[0]
+
+
+def cpp_module() -> ModuleType | None:
+    """``mimiclab._C`` (C++17 CPU kernels) or None when it was not built."""
+    return _load("mimiclab._C")[0]
+
+
+def cuda_module() -> ModuleType | None:
+    """``mimiclab._C_cuda`` or None when it was not built (no nvcc at build time)."""
+    return _load("mimiclab._C_cuda")[0]
+
+
+def cuda_device_count() -> int:
+    """CUDA devices usable by ``_C_cuda`` (0 when not built, no driver, or no GPU)."""
+    mod = cuda_module()
+    return mod.device_count() if mod is not None else 0
+
+
+def backend_report() -> dict[str, dict[str, object]]:
+    """{backend: {built, runnable, detail}} for `mimiclab doctor` and the benchmarks."""
+    cpp, cpp_err = _load("mimiclab._C")
+    cuda, cuda_err = _load("mimiclab._C_cuda")
+    ndev = cuda_device_count()
+    report = {
+        "cpp": {"built": cpp is not None, "runnable": cpp is not None,
+                "detail": f"{cpp.hardware_threads()} hardware threads" if cpp else cpp_err},
+        "cuda": {"built": cuda is not None, "runnable": ndev > 0,
+                 "detail": (f"CUDA runtime {cuda.cuda_runtime_version // 1000}.{cuda.cuda_runtime_version % 1000 // 10}, "
+                            f"{ndev} device(s)") if cuda else cuda_err},
+        "torch": {"built": True, "runnable": True, "detail": "reference implementation"},
+    }
+    return report
+
+
+def available_backends(device: str = "cpu") -> list[str]:
+    """Backends that can run on `device` ('cpu' or 'cuda[:i]'), fastest first."""
+    if device.startswith("cuda"):
+        return (["cuda"] if cuda_device_count() > 0 else []) + ["torch"]
+    return (["cpp"] if cpp_module() is not None else []) + ["torch"]

@@ -1,0 +1,1 @@
+"""Motion format (.npz keyed by names), readers/writers, motion library, forward kinematics."""

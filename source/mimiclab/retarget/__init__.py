@@ -1,0 +1,1 @@
+"""Skeleton maps, scaling, batched IK pipeline, post-processing and quality metrics."""

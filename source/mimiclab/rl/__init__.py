@@ -1,0 +1,1 @@
+"""Training managers: runners, residual actor-critic, export and deployment contract."""

@@ -1,0 +1,1 @@
+"""MuJoCo runner for exported policies (only the exported artifact runs)."""
