@@ -1,0 +1,8 @@
+"""Isaac Lab tasks of mimiclab.
+
+Importing this package registers every task with gymnasium; Isaac Lab's launcher imports it through
+the ``isaaclab.tasks`` entry-point group (``isaaclab train --rl_library rsl_rl --task ID``).
+Task modules and configs load lazily (string entry points), so registration is cheap.
+"""
+
+from mimiclab.tasks.stand.config import g1 as _stand_g1  # noqa: F401  (registers Mimic-Stand-G1)

@@ -1,0 +1,1 @@
+"""Robot-specific stand task configurations."""

@@ -1,0 +1,1 @@
+"""Learning-agent configurations of Mimic-Stand-G1."""

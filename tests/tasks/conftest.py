@@ -1,0 +1,32 @@
+"""Isaac Lab fixtures. Only one simulation may exist per process, so every env fixture is
+module-scoped and closed at the end of its module; Warp's kernel cache makes later builds fast."""
+
+from __future__ import annotations
+
+import pytest
+
+NUM_ENVS = 4
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/tasks/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.isaaclab)
+
+
+@pytest.fixture(scope="session")
+def num_envs() -> int:
+    return NUM_ENVS
+
+
+@pytest.fixture(scope="session")
+def physics_step():
+    """step(env): one raw physics step of the robot, bypassing the managers."""
+
+    def step(env) -> None:
+        robot = env.scene["robot"]
+        robot.write_data_to_sim()
+        env.sim.step(render=False)
+        env.scene.update(dt=env.physics_dt)
+
+    return step
