@@ -22,13 +22,19 @@ TORCH_CPU_VERSION=2.13.0
 
 step() {  # step "description" command...: prints what it does, its time, and fails loudly
   local what="$1"; shift
-  local t0=$(date +%s)
+  local t0 out
+  t0=$(date +%s)
+  out="$(mktemp)"
   echo "==> $what"
-  if ! "$@" >>"$LOG" 2>&1; then
-    echo "FAILED: $what (after $(( $(date +%s) - t0 )) s). Last lines of $LOG:" >&2
-    tail -n 25 "$LOG" >&2
+  if ! "$@" >"$out" 2>&1; then
+    cat "$out" >>"$LOG"
+    echo "FAILED: $what (after $(( $(date +%s) - t0 )) s). Its last output (full log: $LOG):" >&2
+    tail -n 15 "$out" >&2
+    rm -f "$out"
     exit 1
   fi
+  cat "$out" >>"$LOG"
+  rm -f "$out"
   echo "    done in $(( $(date +%s) - t0 )) s"
 }
 
