@@ -9,8 +9,12 @@ namespace py = pybind11;
 namespace mimiclab {
 
 void bind_fk(py::module_& m);
+void bind_ik(py::module_& m);
+void bind_pointcloud(py::module_& m);
 
 // CUDA module (_C_cuda) only.
 void bind_fk_cuda(py::module_& m);
+void bind_ik_cuda(py::module_& m);
+void bind_pointcloud_cuda(py::module_& m);
 
 }  // namespace mimiclab

@@ -6,7 +6,7 @@ import importlib
 from functools import lru_cache
 from types import ModuleType
 
-BACKENDS = ("cpp", "cuda", "torch")
+BACKENDS = ("cpp", "cuda", "warp", "torch")
 
 
 @lru_cache(maxsize=None)
@@ -27,6 +27,21 @@ def cuda_module() -> ModuleType | None:
     return _load("mimiclab._C_cuda")[0]
 
 
+def warp_module() -> ModuleType | None:
+    """``warp`` initialised (quietly), or None when it cannot be imported."""
+    mod, _ = _load("warp")
+    if mod is not None and not getattr(warp_module, "_initialised", False):
+        mod.config.quiet = True
+        mod.init()
+        warp_module._initialised = True
+    return mod
+
+
+def warp_has_cuda() -> bool:
+    wp = warp_module()
+    return wp is not None and wp.get_cuda_device_count() > 0
+
+
 def cuda_device_count() -> int:
     """CUDA devices usable by ``_C_cuda`` (0 when not built, no driver, or no GPU)."""
     mod = cuda_module()
@@ -44,6 +59,9 @@ def backend_report() -> dict[str, dict[str, object]]:
         "cuda": {"built": cuda is not None, "runnable": ndev > 0,
                  "detail": (f"CUDA runtime {cuda.cuda_runtime_version // 1000}.{cuda.cuda_runtime_version % 1000 // 10}, "
                             f"{ndev} device(s)") if cuda else cuda_err},
+        "warp": {"built": warp_module() is not None, "runnable": warp_module() is not None,
+                 "detail": (f"warp {warp_module().__version__}, devices: "
+                            + ", ".join(str(d) for d in warp_module().get_devices())) if warp_module() else _load("warp")[1]},
         "torch": {"built": True, "runnable": True, "detail": "reference implementation"},
     }
     return report
@@ -52,5 +70,6 @@ def backend_report() -> dict[str, dict[str, object]]:
 def available_backends(device: str = "cpu") -> list[str]:
     """Backends that can run on `device` ('cpu' or 'cuda[:i]'), fastest first."""
     if device.startswith("cuda"):
-        return (["cuda"] if cuda_device_count() > 0 else []) + ["torch"]
-    return (["cpp"] if cpp_module() is not None else []) + ["torch"]
+        return ((["cuda"] if cuda_device_count() > 0 else []) + (["warp"] if warp_has_cuda() else [])
+                + ["torch"])
+    return (["cpp"] if cpp_module() is not None else []) + (["warp"] if warp_module() else []) + ["torch"]

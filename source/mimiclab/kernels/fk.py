@@ -16,6 +16,7 @@ import torch
 
 from mimiclab.kernels import backends
 from mimiclab.kernels.buffers import as_buffer
+from mimiclab.kernels.checks import resolve_backend
 from mimiclab.kernels.quat import quat_from_axis_angle, quat_mul, quat_rotate
 
 _TREE_FLOAT_FIELDS = ("local_pos", "local_quat", "joint_axis", "joint_anchor")
@@ -82,20 +83,12 @@ def forward_kinematics(tree: Any, root_pos: torch.Tensor, root_quat: torch.Tenso
                        num_threads: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Dispatch to `backend` ('auto' | 'cpp' | 'cuda' | 'torch'); see the module docstring."""
     _check_inputs(tree, root_pos, root_quat, joint_pos)
-    device = root_pos.device.type
-    if backend == "auto":
-        backend = backends.available_backends(device)[0]
+    backend = resolve_backend(backend, root_pos.device)
     if backend == "torch":
         return fk_reference(tree, root_pos, root_quat, joint_pos)
-    if backend == "cpp" and device != "cpu":
-        raise ValueError(f"backend 'cpp' runs on cpu tensors, got device {root_pos.device}")
-    if backend == "cuda" and device != "cuda":
-        raise ValueError(f"backend 'cuda' runs on cuda tensors, got device {root_pos.device}")
-    module = {"cpp": backends.cpp_module, "cuda": backends.cuda_module}.get(backend, lambda: None)()
-    if backend not in ("cpp", "cuda"):
-        raise ValueError(f"unknown backend '{backend}' (choose from auto, {', '.join(backends.BACKENDS)})")
-    if module is None:
-        raise RuntimeError(f"backend '{backend}' is not built in this install (see `mimiclab doctor`)")
+    if backend == "warp":
+        raise RuntimeError("backend 'warp' has no forward kinematics yet")
+    module = backends.cpp_module() if backend == "cpp" else backends.cuda_module()
     n, nb = root_pos.shape[0], tree.num_bodies
     root_pos, root_quat, joint_pos = (x.contiguous() for x in (root_pos, root_quat, joint_pos))
     body_pos = torch.empty((n, nb, 3), dtype=root_pos.dtype, device=root_pos.device)
