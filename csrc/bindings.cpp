@@ -8,4 +8,6 @@ PYBIND11_MODULE(_C, m) {
   m.attr("__version__") = MIMICLAB_VERSION;
   m.def("hardware_threads", [] { return static_cast<int>(std::thread::hardware_concurrency()); });
   mimiclab::bind_fk(m);
+  mimiclab::bind_ik(m);
+  mimiclab::bind_pointcloud(m);
 }

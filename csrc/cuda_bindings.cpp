@@ -23,4 +23,6 @@ PYBIND11_MODULE(_C_cuda, m) {
   m.attr("cuda_runtime_version") = rt;
   m.def("device_count", &device_count, "Number of usable CUDA devices (0 without driver/GPU).");
   mimiclab::bind_fk_cuda(m);
+  mimiclab::bind_ik_cuda(m);
+  mimiclab::bind_pointcloud_cuda(m);
 }

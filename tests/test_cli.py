@@ -37,12 +37,18 @@ def test_commands_not_built_yet_say_so(argv, issue):
 
 def test_bench_kernels_writes_side_by_side_results(tmp_path):
     out = tmp_path / "bench.json"
-    res = _mimiclab("bench", "kernels", "--batch", "16", "--repeats", "2", "--json", str(out))
+    res = _mimiclab("bench", "kernels", "--only", "fk", "ik", "--quick", "--repeats", "2", "--json", str(out))
     assert res.returncode == 0, res.stderr
-    rows = json.loads(out.read_text())["fk"]
-    assert {r["backend"] for r in rows} >= {"cpp", "torch"}
-    torch_row = next(r for r in rows if r["backend"] == "torch")
-    assert torch_row["speedup_vs_torch"] == 1.0 and "vs torch" in res.stdout
+    rows = json.loads(out.read_text())
+    keys = {"kernel", "backend", "device", "size", "throughput", "unit", "ratio_vs_reference"}
+    assert all(keys <= set(r) for r in rows)
+    assert {(r["kernel"], r["backend"]) for r in rows} >= {("fk", "cpp"), ("fk", "torch"), ("ik", "cpp"), ("ik", "torch")}
+    for r in rows:
+        if r["backend"] == "torch":
+            assert r["ratio_vs_reference"] == 1.0
+        if r["kernel"] == "ik":
+            assert r["mean_error_mm"] >= 0
+    assert "vs torch" in res.stdout
 
 
 def test_unknown_command_is_rejected():

@@ -60,9 +60,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         raise CliError(f"bench {args.what}: not available yet — it lands with the issue that builds it")
     from mimiclab.bench.kernels import run_kernel_bench
 
-    result = run_kernel_bench(batch_sizes=args.batch, repeats=args.repeats)
+    records = run_kernel_bench(kernels=args.only, quick=args.quick, repeats=args.repeats)
     if args.json:
-        _write_json_atomic(Path(args.json), result)
+        _write_json_atomic(Path(args.json), records)
     return 0
 
 
@@ -129,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="throughput and ratios measured side by side in one run")
     b.add_argument("what", choices=["kernels", "env", "retarget"])
     b.add_argument("--json", help="also write the results here")
-    b.add_argument("--batch", type=int, nargs="+", default=[1, 64, 4096])
-    b.add_argument("--repeats", type=int, default=20)
+    b.add_argument("--only", nargs="+", default=["fk", "ik", "pointcloud"], choices=["fk", "ik", "pointcloud"],
+                   help="kernels to run (default: all)")
+    b.add_argument("--quick", action="store_true", help="small sizes (a smoke run, not the reference figures)")
+    b.add_argument("--repeats", type=int, default=10)
     b.set_defaults(func=_cmd_bench)
 
     m = sub.add_parser("demo", help="the main job end to end on the device present")

@@ -80,10 +80,14 @@ def test_bad_inputs_fail_with_named_errors(g1_tree):
     rp, rq, jp = _random_inputs(g1_tree, 4, dtype=torch.float32)
     with pytest.raises(ValueError, match="joint_pos: expected shape"):
         forward_kinematics(g1_tree, rp, rq, jp[:, :28], backend="cpp")
-    with pytest.raises(ValueError, match="root_quat"):
+    with pytest.raises(ValueError, match="root_quat: expected dtype float32"):
         forward_kinematics(g1_tree, rp, rq.double(), jp, backend="cpp")
-    with pytest.raises(ValueError, match="joint_pos: expected float32 or float64"):
+    with pytest.raises(ValueError, match="joint_pos: expected dtype float32"):
         forward_kinematics(g1_tree, rp, rq, jp.to(torch.int32), backend="cpp")
+    nan = jp.clone()
+    nan[1, 3] = float("nan")
+    with pytest.raises(ValueError, match="joint_pos: contains NaN"):
+        forward_kinematics(g1_tree, rp, rq, nan, backend="cpp")
     with pytest.raises(ValueError, match="unknown backend"):
         forward_kinematics(g1_tree, rp, rq, jp, backend="fortran")
     with pytest.raises(ValueError, match="cuda tensors"):
@@ -115,6 +119,10 @@ def test_cuda_module_built_whenever_nvcc_is_on_path():
     if shutil.which("nvcc") is None:
         pytest.skip("nvcc is not on PATH: the CUDA module is optional here")
     assert report["cuda"]["built"], f"nvcc is on PATH but mimiclab._C_cuda was not built: {report['cuda']['detail']}"
+    from mimiclab import _C, _C_cuda
+
+    for kernel in ("fk_forward", "ik_solve", "pointcloud_distance", "pointcloud_nearest"):
+        assert hasattr(_C, kernel) and hasattr(_C_cuda, kernel), kernel
 
 
 @pytest.mark.gpu

@@ -6,3 +6,4 @@ rest of mimiclab.
 
 from mimiclab.kernels.backends import available_backends, backend_report  # noqa: F401
 from mimiclab.kernels.fk import fk_reference, forward_kinematics  # noqa: F401
+from mimiclab.kernels.pointcloud import pointcloud_distance, pointcloud_nearest  # noqa: F401

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 from functools import lru_cache
 from types import ModuleType
 
@@ -32,9 +35,24 @@ def warp_module() -> ModuleType | None:
     mod, _ = _load("warp")
     if mod is not None and not getattr(warp_module, "_initialised", False):
         mod.config.quiet = True
-        mod.init()
+        with _native_stderr_silenced():  # Warp's native "no CUDA driver" notice on CPU machines
+            mod.init()
         warp_module._initialised = True
     return mod
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Redirect file descriptor 2 (what native libraries print to) to /dev/null for a moment."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def warp_has_cuda() -> bool:
