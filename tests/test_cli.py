@@ -25,7 +25,6 @@ def test_doctor_is_usable_here_and_names_everything():
 
 
 @pytest.mark.parametrize("argv, issue", [
-    (["retarget", "a.bvh", "-o", "out"], "#4"),
     (["train", "--task", "Mimic-Track-G1"], "#5"),
     (["export", "--checkpoint", "m.pt", "-o", "x"], "#6"),
 ])

@@ -19,4 +19,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert {(r["kernel"], r["backend"]) for r in summary["kernels"]} >= {("fk", "cpp"), ("ik", "cpp")}
     assert (out / "stand_rollout.png").stat().st_size > 10_000
     assert not list(out.glob(".*.tmp"))
-    assert "retarget" in summary["stages_missing"]  # says honestly what is not there yet
+    assert "train" in summary["stages_missing"]  # says honestly what is not there yet
+    clips = {r["clip"]: r["quality"] for r in summary["retarget"]}
+    assert {"walk", "arm_wave", "walk_coco17"} <= set(clips)
+    assert all(q["joint_limit_violation_frames"] == 0 for q in clips.values())
+    assert (out / "motions" / "walk.npz").is_file()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 # command -> the issue that builds it
 _NOT_YET = {
-    "retarget": "#4 (retargeting)",
     "train": "#5 (GMT tracking)",
     "play": "#5 (GMT tracking)",
     "eval": "#5 (GMT tracking)",
@@ -55,12 +54,32 @@ def _cmd_assets(args: argparse.Namespace) -> int:
     return 0 if st["ok"] else 1
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.what != "kernels":
-        raise CliError(f"bench {args.what}: not available yet — it lands with the issue that builds it")
-    from mimiclab.bench.kernels import run_kernel_bench
+def _cmd_retarget(args: argparse.Namespace) -> int:
+    from mimiclab.retarget.batch import retarget_files, summary_table
+    from mimiclab.retarget.pipeline import RetargetSettings
 
-    records = run_kernel_bench(kernels=args.only, quick=args.quick, repeats=args.repeats)
+    if args.fps <= 0:
+        raise CliError(f"--fps must be positive, got {args.fps}")
+    settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend)
+    results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=args.workers)
+    print(summary_table(results))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print(f"mimiclab retarget: error: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "env":
+        raise CliError("bench env: not available yet — it lands with issue #5 (GMT tracking)")
+    if args.what == "retarget":
+        from mimiclab.bench.retarget import bench_retarget
+
+        records = bench_retarget()
+    else:
+        from mimiclab.bench.kernels import run_kernel_bench
+
+        records = run_kernel_bench(kernels=args.only, quick=args.quick, repeats=args.repeats)
     if args.json:
         _write_json_atomic(Path(args.json), records)
     return 0
@@ -73,10 +92,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _write_json_atomic(path: Path, data: object) -> None:
+    from mimiclab.motion.format import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(json.dumps(data, indent=2).encode()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fps", type=float, default=50.0)
     r.add_argument("--device", default="cpu")
     r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"])
-    r.add_argument("--workers", type=int, default=1)
+    r.add_argument("--workers", type=int, default=1, help="clips retargeted in parallel processes")
+    r.set_defaults(func=_cmd_retarget)
 
     t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)")
     t.add_argument("--task", required=True)

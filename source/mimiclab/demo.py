@@ -1,8 +1,8 @@
 """`mimiclab demo`: the main job, end to end on the device present.
 
-Until the retargeting, tracking and export issues land, the demo runs the part of the pipeline
-that exists and says so: environment check, kernel benchmark, and a short G1 simulation in Isaac
-Lab (Mimic-Stand-G1) with its figures written to DIR/demo.json.
+Until the tracking and export issues land, the demo runs the part of the pipeline that exists and
+says so: environment check, kernel benchmark, retargeting of the shipped synthetic human motions
+to G1 motion files, and a short G1 simulation in Isaac Lab (Mimic-Stand-G1) with its figures written to DIR/demo.json.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def run_demo(out_dir: Path) -> int:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    print("mimiclab demo — the pipeline so far: doctor → kernels → Isaac Lab G1 stand task.")
-    print("(retarget → train → export → sim2sim join this demo as their issues land.)\n")
+    print("mimiclab demo — the pipeline so far: doctor → kernels → retarget → Isaac Lab G1 stand task.")
+    print("(train → export → sim2sim join this demo as their issues land.)\n")
     checks = run_checks()
     print(format_checks(checks))
     failed = [c for c in checks if c.status == "fail"]
@@ -30,6 +30,18 @@ def run_demo(out_dir: Path) -> int:
         return 1
     print()
     bench = run_kernel_bench(kernels=("fk", "ik"), quick=True, repeats=5)
+    print()
+    from mimiclab.retarget.batch import retarget_files, summary_table
+    from mimiclab.retarget.pipeline import RetargetSettings
+    from mimiclab.retarget.sources.synthetic import write_samples
+
+    print("Retargeting the shipped synthetic human motions (BVH and video keypoints) to the G1...")
+    samples = write_samples(out_dir / "human_samples")
+    retargeted = retarget_files([str(p) for p in samples], str(out_dir / "motions"), RetargetSettings())
+    print(summary_table(retargeted))
+    if not all(r.ok for r in retargeted):
+        print("mimiclab demo: retargeting failed")
+        return 1
     print()
     from mimiclab.tasks.stand.rollout import plot_rollout, run_stand_rollout
 
@@ -43,7 +55,8 @@ def run_demo(out_dir: Path) -> int:
           f"pelvis height after {stand['time_s'][-1]:.1f} s: {min(final):.2f}–{max(final):.2f} m "
           f"(zero action: PD alone does not balance — that is the policy's job)")
     summary = {"kernels": bench, "stand": stand, "seconds": time.perf_counter() - t0,
-               "stages_missing": ["retarget", "train", "export", "sim2sim"]}
+               "retarget": [{"clip": r.name, "frames": r.frames, "quality": r.quality} for r in retargeted],
+               "stages_missing": ["train", "export", "sim2sim"]}
     tmp = out_dir / ".demo.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2))
     tmp.replace(out_dir / "demo.json")

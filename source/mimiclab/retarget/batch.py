@@ -1,0 +1,125 @@
+"""`mimiclab retarget`: many input files → DIR/<name>.npz + DIR/<name>.quality.json each.
+
+Files are independent: with workers > 1 they run in a process pool. A failing file is reported
+(one line naming it and the problem) and does not stop the others; nothing partial is written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+
+from mimiclab.retarget.pipeline import RetargetSettings
+
+FORMATS = ("auto", "bvh", "keypoints", "g1csv", "npz")
+
+
+@dataclass
+class FileResult:
+    input: str
+    name: str
+    ok: bool
+    error: str = ""
+    frames: int = 0
+    seconds: float = 0.0
+    quality: dict | None = None
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Sorted, indented JSON written through a temporary file (never a partial report)."""
+    from mimiclab.motion.format import atomic_write
+
+    atomic_write(path, lambda f: f.write(json.dumps(data, indent=2, sort_keys=True).encode()))
+
+
+def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str = "auto") -> FileResult:
+    """One input → its motion file and quality report; never raises (errors go in the result)."""
+    from mimiclab.motion.format import load_motion, save_motion
+    from mimiclab.motion.kinematics import resample_motion
+    from mimiclab.retarget.pipeline import retarget_human
+    from mimiclab.retarget.quality import quality_metrics
+    from mimiclab.retarget.sources.detect import load_human_motion, sniff_format
+
+    p = Path(path)
+    name = p.stem
+    start = time.perf_counter()
+    try:
+        if not p.is_file():
+            raise ValueError(f"{p}: file not found")
+        kind = sniff_format(p) if fmt == "auto" else fmt
+        if kind in ("g1csv", "npz"):
+            motion = load_motion(p)
+            if motion.fps != settings.fps:
+                motion = resample_motion(motion, settings.fps)
+            motion.meta = {**motion.meta, "input": str(p), "retarget": {"fps": settings.fps, "format": kind}}
+            quality = quality_metrics(motion, None, None)
+        else:
+            human = load_human_motion(p, "bvh" if kind == "bvh" else "keypoints")
+            result = retarget_human(human, settings)
+            motion, quality = result.motion, result.quality
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        save_motion(out / f"{name}.npz", motion)
+        write_json_atomic(out / f"{name}.quality.json", {"input": str(p), **quality})
+        return FileResult(str(p), name, True, frames=motion.num_frames, seconds=time.perf_counter() - start,
+                          quality=quality)
+    except (ValueError, KeyError, FileNotFoundError, OSError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if str(p) not in msg:
+            msg = f"{p}: {msg}"
+        return FileResult(str(p), name, False, error=msg, seconds=time.perf_counter() - start)
+
+
+def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, fmt: str = "auto",
+                   workers: int = 1, progress: bool = True) -> list[FileResult]:
+    """All inputs, in input order; duplicate output names are an error for the later file."""
+    from tqdm import tqdm
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    seen: dict[str, str] = {}
+    jobs, results = [], {}
+    for path in inputs:
+        stem = Path(path).stem
+        if stem in seen:
+            results[path] = FileResult(path, stem, False, error=f"{path}: output name '{stem}' already used by {seen[stem]}")
+            continue
+        seen[stem] = path
+        jobs.append(path)
+    bar = tqdm(total=len(jobs), desc="retarget", unit="clip", disable=not progress)
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt) for path in jobs}
+            for path, fut in futures.items():
+                results[path] = fut.result()
+                bar.update(1)
+    else:
+        for path in jobs:
+            results[path] = retarget_file(path, out_dir, settings, fmt)
+            bar.update(1)
+    bar.close()
+    return [results[p] for p in inputs]
+
+
+def summary_table(results: list[FileResult]) -> str:
+    """One line per file: frames, key quality figures or the error."""
+    lines = [f"{'clip':<34} {'frames':>6} {'kp err mm':>9} {'limits':>6} {'pen>1cm':>7} {'slide m/s':>9} "
+             f"{'(raw)':>7} {'jumps':>5} {'selfcol':>7} {'s':>6}"]
+    for r in results:
+        if not r.ok:
+            lines.append(f"{r.name:<34} FAILED: {r.error}")
+            continue
+        q = r.quality or {}
+        kp = q.get("keypoint_error_mean_m")
+        lines.append(
+            f"{r.name[:34]:<34} {r.frames:>6} {'' if kp is None else f'{kp * 1e3:.1f}':>9} "
+            f"{q['joint_limit_violation_frames']:>6.3f} {q['penetration_frames']:>7.3f} "
+            f"{q.get('foot_sliding_m_s', float('nan')):>9.3f} {q.get('foot_sliding_uncorrected_m_s', float('nan')):>7.3f} "
+            f"{q['joint_jumps']:>5} {q['self_collision_frames']:>7.3f} {r.seconds:>6.2f}")
+    ok = sum(r.ok for r in results)
+    lines.append(f"{ok} of {len(results)} clips retargeted")
+    return "\n".join(lines)

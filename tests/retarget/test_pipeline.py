@@ -1,0 +1,140 @@
+"""Retargeting end to end: real mocap acceptance, G1 round trip, determinism, bad input, batch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mimiclab.retarget.batch import retarget_file, retarget_files
+from mimiclab.retarget.human_motion import HumanMotion
+from mimiclab.retarget.pipeline import RetargetSettings, retarget_human
+
+SHARED_BVH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bvh"
+SHARED_CLIPS = sorted(SHARED_BVH.glob("*.bvh")) if SHARED_BVH.is_dir() else []
+
+
+@pytest.fixture(scope="module")
+def shared_results(tmp_path_factory):
+    if not SHARED_CLIPS:
+        pytest.skip(f"{SHARED_BVH} is absent: the shared mocap clips are not on this machine")
+    out = tmp_path_factory.mktemp("shared")
+    return retarget_files([str(p) for p in SHARED_CLIPS], str(out), RetargetSettings(), progress=False), out
+
+
+def test_shared_mocap_clips_meet_the_quality_bar(shared_results):
+    results, out = shared_results
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    for r in results:
+        q = json.loads((out / f"{r.name}.quality.json").read_text())
+        assert q["joint_limit_violation_frames"] == 0.0, r.name
+        assert q["penetration_frames"] < 0.05, r.name
+        assert q["joint_jumps"] == 0 and q["max_joint_step_rad"] <= 0.4 + 1e-6, r.name
+        assert q["foot_sliding_m_s"] <= q["foot_sliding_uncorrected_m_s"], r.name
+        assert q["contact_frames"] > 0.3 or "wave" in r.name, r.name  # walking/running: feet do plant
+        assert q["keypoint_error_mean_m"] < 0.1, r.name
+
+
+def test_g1_round_trip_recovers_joint_angles(g1_tree):
+    """A G1 motion's own body poses through the identity map come back as its joint angles."""
+    import torch
+
+    from mimiclab.bench.problems import G1_TRACKED_BODIES, smooth_clips
+    from mimiclab.kernels.fk import fk_reference
+    from mimiclab.retarget.quality import sole_heights
+    from mimiclab.robots.g1 import G1
+
+    _, q, root_pos, root_quat = smooth_clips(g1_tree, G1_TRACKED_BODIES, 1, 100, fps=50.0)
+    root_pos = root_pos.clone()
+    root_pos[..., 2] += 0.1  # clear of the ground
+    body_pos, body_quat = fk_reference(g1_tree, root_pos[0], root_quat[0], q[0])
+    human = HumanMotion("g1", 50.0, list(G1.body_names), body_pos.numpy(), body_quat.numpy(), source="g1 round trip")
+    result = retarget_human(human, RetargetSettings(fps=50.0))
+    err = np.abs(result.motion.joint_pos - q[0].numpy())
+    assert err.mean() < 0.02, err.mean()
+    before = sole_heights(root_pos[0].numpy(), root_quat[0].numpy(), q[0].numpy()).min()
+    after = sole_heights(result.motion.root_pos_w, result.motion.root_quat_w, result.motion.joint_pos).min()
+    assert after >= min(before, 0.0) - 1e-6  # no penetration added
+    assert torch.is_tensor(q)
+
+
+def test_same_input_gives_byte_identical_output(tmp_path):
+    clip = SHARED_CLIPS[0] if SHARED_CLIPS else None
+    if clip is None:
+        from mimiclab.retarget.sources.synthetic import write_samples
+
+        clip = next(p for p in write_samples(tmp_path / "samples") if str(p).endswith(".bvh"))
+    a = retarget_file(str(clip), str(tmp_path / "a"), RetargetSettings())
+    b = retarget_file(str(clip), str(tmp_path / "b"), RetargetSettings())
+    assert a.ok and b.ok
+    for suffix in (".npz", ".quality.json"):
+        pa = tmp_path / "a" / f"{a.name}{suffix}"
+        pb = tmp_path / "b" / f"{b.name}{suffix}"
+        if suffix == ".quality.json":  # the report names its input path, identical here
+            assert json.loads(pa.read_text()) == json.loads(pb.read_text())
+        assert pa.read_bytes() == pb.read_bytes(), suffix
+
+
+def _mimiclab(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "mimiclab", *args], capture_output=True, text=True, cwd=cwd)
+
+
+BAD_BVH = {
+    "truncated.bvh": "HIERARCHY\nROOT Hips\n{\n  OFFSET 0 0 0\n  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n",
+    "frames.bvh": ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+                   " End Site\n {\n  OFFSET 0 10 0\n }\n}\nMOTION\nFrames: 3\nFrame Time: 0.033333\n0 0 0 0 0 0\n0 0 0 0 0 0\n"),
+    "nan.bvh": ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+                " End Site\n {\n  OFFSET 0 10 0\n }\n}\nMOTION\nFrames: 2\nFrame Time: 0.033333\n0 0 0 0 0 0\n0 nan 0 0 0 0\n"),
+    "zero.bvh": ("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+                 " End Site\n {\n  OFFSET 0 10 0\n }\n}\nMOTION\nFrames: 0\nFrame Time: 0.033333\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_BVH))
+def test_bad_bvh_gives_one_line_error_and_no_output(tmp_path, name):
+    src = tmp_path / name
+    src.write_text(BAD_BVH[name])
+    res = _mimiclab("retarget", str(src), "-o", str(tmp_path / "out"))
+    assert res.returncode != 0
+    errors = [line for line in res.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and str(src) in errors[0], res.stderr
+    assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+
+
+def test_unknown_skeleton_lists_what_is_missing(tmp_path):
+    from mimiclab.retarget.skeleton_map import choose_map
+
+    with pytest.raises(ValueError, match="unknown skeleton.*lacks"):
+        choose_map("auto", ["root", "spine_a", "arm_b"], "odd.bvh")
+
+
+def test_bad_csv_and_npz_fail_per_file_and_batch_keeps_the_good_ones(tmp_path, g1_tree):
+    from mimiclab.motion.g1_csv import write_g1_csv
+    from mimiclab.motion.kinematics import motion_from_joint_trajectory
+    from mimiclab.robots.g1 import G1
+
+    T = 40
+    q = np.tile([j.default_pos for j in G1.joints], (T, 1))
+    root = np.tile([0.0, 0.0, 0.8], (T, 1))
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (T, 1))
+    good = tmp_path / "good.csv"
+    write_g1_csv(good, motion_from_joint_trajectory(root, quat, q, 30.0))
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("0 0 0.8 0 0 0 1 " + " ".join(["0"] * 28) + "\n")
+    bad_npz = tmp_path / "broken.npz"
+    bad_npz.write_bytes(b"not a zip")
+    out = tmp_path / "out"
+    res = _mimiclab("retarget", str(good), str(bad_csv), str(bad_npz), "-o", str(out))
+    assert res.returncode == 1
+    assert (out / "good.npz").is_file() and (out / "good.quality.json").is_file()
+    assert not (out / "bad.npz").exists() and not (out / "broken.quality.json").exists()
+    assert "bad.csv" in res.stderr and "35 columns" in res.stderr
+    assert "broken.npz" in res.stderr
+    from mimiclab.motion.format import load_motion
+
+    motion = load_motion(out / "good.npz")
+    assert motion.fps == 50.0 and motion.num_frames == int((T - 1) * 50 / 30) + 1
