@@ -167,3 +167,18 @@ def test_own_skeleton_names_units_and_axes_with_a_user_map(tmp_path):
     assert np.abs(got.motion.joint_pos - ref.motion.joint_pos).mean() < 0.02
     with pytest.raises(ValueError, match="unknown skeleton"):
         retarget_human(odd, RetargetSettings())  # no built-in map knows these names
+
+
+def test_shipped_samples_retarget_cleanly(tmp_path):
+    """The synthetic walk / arm-wave (BVH and keypoints): no limits, penetration, jumps, and the G1
+    does not hit itself (limb clearance keeps arms off the torso and knees apart)."""
+    from mimiclab.retarget.sources.synthetic import write_samples
+
+    samples = [str(p) for p in write_samples(tmp_path / "samples")]
+    results = retarget_files(samples, str(tmp_path / "out"), RetargetSettings(), progress=False, workers=2)
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    for r in results:
+        q = r.quality
+        assert q["joint_limit_violation_frames"] == 0.0 and q["penetration_frames"] == 0.0, r.name
+        assert q["joint_jumps"] == 0 and q["self_collision_frames"] < 0.02, (r.name, q["self_collision_frames"])
+        assert q["foot_sliding_m_s"] < q["foot_sliding_uncorrected_m_s"] or q["contact_frames"] == 0, r.name

@@ -78,6 +78,29 @@ def _smooth(roles: dict[str, np.ndarray], sigma: float) -> dict[str, np.ndarray]
     return {k: gaussian_filter1d(v, sigma, axis=0, mode="nearest") for k, v in roles.items()}
 
 
+# Smallest distance of limb targets from the body's mid-plane [m]: the G1 torso and hip capsules
+# reach 0.09 m and 0.18 m to the side, its arm capsules are 0.035 m thick, its knee capsules 0.045 m
+# and its feet 0.036 m half-wide, so narrower human poses would make the robot hit itself.
+LIMB_CLEARANCE = {"elbow": 0.16, "wrist": 0.22, "knee": 0.07}
+
+
+def keep_limbs_clear(roles: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Push elbow, wrist and knee targets out to LIMB_CLEARANCE from the pelvis mid-plane
+    (in the pelvis frame), so that arms held close to the body or feet crossing the midline do not
+    drive the G1 into itself (its torso and hips are wide for its limbs)."""
+    from mimiclab.retarget.frames import frame_from_lateral_and_up
+
+    R = frame_from_lateral_and_up(roles["left_hip"] - roles["right_hip"], roles["chest"] - roles["pelvis"])
+    out = dict(roles)
+    for joint, clearance in LIMB_CLEARANCE.items():
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            key = f"{side}_{joint}"
+            local = np.einsum("tji,tj->ti", R, roles[key] - roles["pelvis"])  # Rᵀ (p − pelvis)
+            local[:, 1] = sign * np.maximum(sign * local[:, 1], clearance)
+            out[key] = roles["pelvis"] + np.einsum("tij,tj->ti", R, local)
+    return out
+
+
 def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     """Role trajectories at the output fps, in metres, Z-up, on the ground, with G1 proportions."""
     where = human.source or human.name
@@ -88,7 +111,7 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     robot = g1_role_points()
     robot_lengths = segment_lengths({k: v[None] for k, v in robot.items()})
     scales = limb_scales(segment_lengths(roles), robot_lengths)
-    scaled = rescale_roles(roles, scales)
+    scaled = keep_limbs_clear(rescale_roles(roles, scales))
     # stand the scaled body on the ground: stance ankles at the G1's flat-foot ankle height
     ankles = np.minimum(scaled["left_ankle"][:, 2], scaled["right_ankle"][:, 2])
     lift = ANKLE_FLAT_HEIGHT - float(np.percentile(ankles, 5.0))
