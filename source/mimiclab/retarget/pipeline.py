@@ -275,3 +275,12 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
     raw_motion = motion_from_joint_trajectory(raw[0], raw[1], raw[2], settings.fps)
     quality = quality_metrics(motion, plain, contacts, uncorrected=raw_motion)
     return RetargetResult(motion, quality, contacts, targets)
+
+
+def retarget_path(path, fps: float | None = None):
+    """A human-motion file (BVH / keypoints) retargeted in memory → MotionData at `fps` (default 50);
+    the ``human_loader`` the motion library takes for raw mocap."""
+    from mimiclab.retarget.sources.detect import load_human_motion
+
+    settings = RetargetSettings() if fps is None else RetargetSettings(fps=float(fps))
+    return retarget_human(load_human_motion(path), settings).motion
