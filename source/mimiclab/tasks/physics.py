@@ -26,3 +26,19 @@ def configure_device(sim_cfg, device: str) -> None:
     """Set the simulation device; CUDA graphs only where they exist."""
     sim_cfg.device = device
     sim_cfg.physics.use_cuda_graph = device.startswith("cuda")
+
+
+def apply_sim_defaults(env_cfg, episode_length_s: float = 10.0) -> None:
+    """200 Hz Newton MJWarp physics, 50 Hz policy, `episode_length_s` episodes, local flat ground."""
+    import isaaclab.sim as sim_utils
+    from isaaclab.assets import AssetBaseCfg
+
+    from mimiclab.tasks.ground import ground_plane_usd
+
+    env_cfg.decimation = DECIMATION
+    env_cfg.episode_length_s = episode_length_s
+    env_cfg.sim.dt = PHYSICS_DT
+    env_cfg.sim.render_interval = DECIMATION
+    env_cfg.sim.physics = newton_mjwarp_cfg()
+    env_cfg.scene.ground = AssetBaseCfg(prim_path="/World/ground",
+                                        spawn=sim_utils.GroundPlaneCfg(usd_path=str(ground_plane_usd())))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import MISSING
 
-import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
 from isaaclab.managers import EventTermCfg as EventTerm
@@ -17,13 +16,12 @@ from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.utils import configclass
 
 from mimiclab.tasks import physics
-from mimiclab.tasks.ground import ground_plane_usd
 from mimiclab.tasks.stand import mdp
 
 
 @configclass
 class StandSceneCfg(InteractiveSceneCfg):
-    ground: AssetBaseCfg = MISSING  # set in StandEnvCfg.__post_init__ (local USD, created on demand)
+    ground: AssetBaseCfg = MISSING  # set by physics.apply_sim_defaults (local USD, created on demand)
     robot: ArticulationCfg = MISSING
 
 
@@ -84,10 +82,4 @@ class StandEnvCfg(ManagerBasedRLEnvCfg):
     terminations: TerminationsCfg = TerminationsCfg()
 
     def __post_init__(self):
-        self.decimation = physics.DECIMATION
-        self.episode_length_s = 10.0
-        self.sim.dt = physics.PHYSICS_DT
-        self.sim.render_interval = self.decimation
-        self.sim.physics = physics.newton_mjwarp_cfg()
-        self.scene.ground = AssetBaseCfg(prim_path="/World/ground",
-                                         spawn=sim_utils.GroundPlaneCfg(usd_path=str(ground_plane_usd())))
+        physics.apply_sim_defaults(self, episode_length_s=10.0)

@@ -1,0 +1,1 @@
+"""Robot-specific tracking task configurations."""

@@ -1,0 +1,92 @@
+"""Observation terms of the tracking task: ``term(env, command_name) -> Tensor[num_envs, D]``.
+
+Deployable (actor): the reference's future joint positions and its future anchor pose expressed in
+the robot's own anchor frame (no global position needed on the robot). Privileged (critic): robot
+bodies relative to the robot's anchor. Orientations are the first two columns of the rotation
+matrix (6 numbers, continuous; ``R[:, :2]`` flattened row by row). Quaternions are XYZW.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from isaaclab.utils.math import matrix_from_quat, quat_apply_inverse, quat_inv, quat_mul
+
+if TYPE_CHECKING:
+    from isaaclab.envs import ManagerBasedRLEnv
+
+    from mimiclab.tasks.tracking.mdp.commands import MotionCommand
+
+__all__ = ["ref_future_joint_pos", "ref_future_anchor_pos_b", "ref_future_anchor_ori_b", "ref_anchor_pos_b",
+           "ref_anchor_ori_b", "ref_joint_pos", "ref_joint_vel", "robot_body_pos_b", "robot_body_ori_b",
+           "frame_pos", "frame_ori6"]
+
+
+def _cmd(env, name: str) -> MotionCommand:
+    return env.command_manager.get_term(name)
+
+
+def frame_pos(frame_pos_w: torch.Tensor, frame_quat_w: torch.Tensor, pos_w: torch.Tensor) -> torch.Tensor:
+    """Points pos_w (N,K,3) in the frame (N,3)/(N,4 xyzw): (N,K,3) [m]."""
+    K = pos_w.shape[1]
+    q = frame_quat_w[:, None, :].expand(-1, K, -1)
+    return quat_apply_inverse(q, pos_w - frame_pos_w[:, None, :])
+
+
+def frame_ori6(frame_quat_w: torch.Tensor, quat_w: torch.Tensor) -> torch.Tensor:
+    """Orientations quat_w (N,K,4) relative to the frame (N,4): first two rotation-matrix columns (N,K,6)."""
+    K = quat_w.shape[1]
+    rel = quat_mul(quat_inv(frame_quat_w)[:, None, :].expand(-1, K, -1), quat_w)
+    return matrix_from_quat(rel)[..., :2].reshape(*rel.shape[:-1], 6)
+
+
+def ref_future_joint_pos(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference joint positions at the future offsets (N, K·J) [rad]."""
+    return _cmd(env, command_name).future_joint_pos.reshape(env.num_envs, -1)
+
+
+def ref_future_anchor_pos_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference anchor positions at the future offsets in the robot's anchor frame (N, K·3) [m]."""
+    c = _cmd(env, command_name)
+    return frame_pos(c.robot_anchor_pos_w, c.robot_anchor_quat_w, c.future_anchor_pos_w).reshape(env.num_envs, -1)
+
+
+def ref_future_anchor_ori_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference anchor orientations at the future offsets relative to the robot's anchor (N, K·6)."""
+    c = _cmd(env, command_name)
+    return frame_ori6(c.robot_anchor_quat_w, c.future_anchor_quat_w).reshape(env.num_envs, -1)
+
+
+def ref_anchor_pos_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference anchor position now in the robot's anchor frame (N, 3) [m]."""
+    c = _cmd(env, command_name)
+    return frame_pos(c.robot_anchor_pos_w, c.robot_anchor_quat_w, c.anchor_pos_w[:, None]).reshape(env.num_envs, 3)
+
+
+def ref_anchor_ori_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference anchor orientation now relative to the robot's anchor (N, 6)."""
+    c = _cmd(env, command_name)
+    return frame_ori6(c.robot_anchor_quat_w, c.anchor_quat_w[:, None]).reshape(env.num_envs, 6)
+
+
+def ref_joint_pos(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference joint positions now (N, J) [rad]."""
+    return _cmd(env, command_name).joint_pos
+
+
+def ref_joint_vel(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference joint velocities now (N, J) [rad/s]."""
+    return _cmd(env, command_name).joint_vel
+
+
+def robot_body_pos_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Tracked robot bodies in the robot's anchor frame (N, B·3) [m] (privileged)."""
+    c = _cmd(env, command_name)
+    return frame_pos(c.robot_anchor_pos_w, c.robot_anchor_quat_w, c.robot_body_pos_w).reshape(env.num_envs, -1)
+
+
+def robot_body_ori_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Tracked robot body orientations relative to the robot's anchor (N, B·6) (privileged)."""
+    c = _cmd(env, command_name)
+    return frame_ori6(c.robot_anchor_quat_w, c.robot_body_quat_w).reshape(env.num_envs, -1)

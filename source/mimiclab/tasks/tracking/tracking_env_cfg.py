@@ -1,0 +1,155 @@
+"""Tracking task configuration (robot-agnostic parts; the G1 is plugged in by config/g1).
+
+The reference MDP of the strongest open trackers: 200 Hz physics, decimation 4, 10 s episodes,
+anchor torso_link, 14 tracked bodies, exp-kernel tracking rewards, early termination on anchor
+height / gravity direction / end-effector height errors. Motion files come from
+``MotionCommandCfg.motion_files`` or, by default, the ``MIMICLAB_MOTION`` environment variable
+(paths, folders or globs separated by ``os.pathsep``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING
+
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg
+from isaaclab.envs import ManagerBasedRLEnvCfg
+from isaaclab.managers import EventTermCfg as EventTerm
+from isaaclab.managers import ObservationGroupCfg as ObsGroup
+from isaaclab.managers import ObservationTermCfg as ObsTerm
+from isaaclab.managers import RewardTermCfg as RewTerm
+from isaaclab.managers import SceneEntityCfg
+from isaaclab.managers import TerminationTermCfg as DoneTerm
+from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.utils import configclass
+from isaaclab.utils.noise import UniformNoiseCfg as Unoise
+
+from mimiclab.tasks import physics
+from mimiclab.tasks.tracking import mdp
+
+MOTION_ENV_VAR = "MIMICLAB_MOTION"
+END_EFFECTORS = ["left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link"]
+
+
+def motion_files_from_env() -> list[str]:
+    """Entries of ``$MIMICLAB_MOTION`` split by ``os.pathsep`` (empty list when unset)."""
+    return [p for p in os.environ.get(MOTION_ENV_VAR, "").split(os.pathsep) if p.strip()]
+
+
+@configclass
+class TrackingSceneCfg(InteractiveSceneCfg):
+    ground: AssetBaseCfg = MISSING  # set by physics.apply_sim_defaults (local USD)
+    robot: ArticulationCfg = MISSING
+
+
+@configclass
+class CommandsCfg:
+    motion = mdp.MotionCommandCfg(asset_name="robot", motion_files=[],
+                                  pose_range={"x": (-0.05, 0.05), "y": (-0.05, 0.05), "z": (-0.01, 0.01),
+                                              "roll": (-0.1, 0.1), "pitch": (-0.1, 0.1), "yaw": (-0.2, 0.2)},
+                                  velocity_range={"x": (-0.5, 0.5), "y": (-0.5, 0.5), "z": (-0.2, 0.2),
+                                                  "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
+                                                  "yaw": (-0.78, 0.78)},
+                                  joint_position_range=(-0.1, 0.1))
+
+
+@configclass
+class ActionsCfg:
+    joint_pos = mdp.JointPositionActionCfg(asset_name="robot", joint_names=[".*"], scale=0.25,
+                                           use_default_offset=True, preserve_order=True)
+
+
+@configclass
+class ObservationsCfg:
+    @configclass
+    class PolicyCfg(ObsGroup):
+        """Deployable: nothing that needs a global position or a base linear velocity."""
+
+        ref_joint_pos = ObsTerm(func=mdp.ref_future_joint_pos, params={"command_name": "motion"})
+        ref_anchor_pos = ObsTerm(func=mdp.ref_future_anchor_pos_b, params={"command_name": "motion"},
+                                 noise=Unoise(n_min=-0.25, n_max=0.25))
+        ref_anchor_ori = ObsTerm(func=mdp.ref_future_anchor_ori_b, params={"command_name": "motion"},
+                                 noise=Unoise(n_min=-0.05, n_max=0.05))
+        projected_gravity = ObsTerm(func=mdp.projected_gravity, noise=Unoise(n_min=-0.05, n_max=0.05))
+        base_ang_vel = ObsTerm(func=mdp.base_ang_vel, noise=Unoise(n_min=-0.2, n_max=0.2))
+        joint_pos = ObsTerm(func=mdp.joint_pos_rel, noise=Unoise(n_min=-0.01, n_max=0.01))
+        joint_vel = ObsTerm(func=mdp.joint_vel_rel, noise=Unoise(n_min=-0.5, n_max=0.5))
+        actions = ObsTerm(func=mdp.last_action)
+
+        def __post_init__(self):
+            self.enable_corruption = True
+            self.concatenate_terms = True
+
+    @configclass
+    class CriticCfg(ObsGroup):
+        """Privileged: the policy's inputs without noise, plus body poses and the base velocity."""
+
+        ref_joint_pos = ObsTerm(func=mdp.ref_future_joint_pos, params={"command_name": "motion"})
+        ref_joint_vel = ObsTerm(func=mdp.ref_joint_vel, params={"command_name": "motion"})
+        ref_anchor_pos = ObsTerm(func=mdp.ref_future_anchor_pos_b, params={"command_name": "motion"})
+        ref_anchor_ori = ObsTerm(func=mdp.ref_future_anchor_ori_b, params={"command_name": "motion"})
+        body_pos = ObsTerm(func=mdp.robot_body_pos_b, params={"command_name": "motion"})
+        body_ori = ObsTerm(func=mdp.robot_body_ori_b, params={"command_name": "motion"})
+        projected_gravity = ObsTerm(func=mdp.projected_gravity)
+        base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
+        base_ang_vel = ObsTerm(func=mdp.base_ang_vel)
+        joint_pos = ObsTerm(func=mdp.joint_pos_rel)
+        joint_vel = ObsTerm(func=mdp.joint_vel_rel)
+        actions = ObsTerm(func=mdp.last_action)
+
+        def __post_init__(self):
+            self.enable_corruption = False
+            self.concatenate_terms = True
+
+    policy: PolicyCfg = PolicyCfg()
+    critic: CriticCfg = CriticCfg()
+
+
+@configclass
+class EventsCfg:
+    push_robot = EventTerm(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
+                           params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5), "z": (-0.2, 0.2),
+                                                      "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
+                                                      "yaw": (-0.78, 0.78)}})
+
+
+@configclass
+class RewardsCfg:
+    anchor_pos = RewTerm(func=mdp.motion_anchor_pos_exp, weight=0.5, params={"command_name": "motion", "std": 0.3})
+    anchor_ori = RewTerm(func=mdp.motion_anchor_ori_exp, weight=0.5, params={"command_name": "motion", "std": 0.4})
+    body_pos = RewTerm(func=mdp.motion_body_pos_exp, weight=1.0, params={"command_name": "motion", "std": 0.3})
+    body_ori = RewTerm(func=mdp.motion_body_ori_exp, weight=1.0, params={"command_name": "motion", "std": 0.4})
+    body_lin_vel = RewTerm(func=mdp.motion_body_lin_vel_exp, weight=1.0,
+                           params={"command_name": "motion", "std": 1.0})
+    body_ang_vel = RewTerm(func=mdp.motion_body_ang_vel_exp, weight=1.0,
+                           params={"command_name": "motion", "std": 3.14})
+    action_rate = RewTerm(func=mdp.action_rate_l2, weight=-0.1)
+    joint_limits = RewTerm(func=mdp.joint_pos_limits, weight=-10.0, params={"asset_cfg": SceneEntityCfg("robot")})
+
+
+@configclass
+class TerminationsCfg:
+    time_out = DoneTerm(func=mdp.time_out, time_out=True)
+    motion_end = DoneTerm(func=mdp.motion_ended, time_out=True, params={"command_name": "motion"})
+    anchor_height = DoneTerm(func=mdp.anchor_height_error, params={"command_name": "motion", "threshold": 0.25})
+    anchor_gravity = DoneTerm(func=mdp.anchor_gravity_error, params={"command_name": "motion", "threshold": 0.8})
+    end_effector_height = DoneTerm(func=mdp.body_height_error,
+                                   params={"command_name": "motion", "threshold": 0.25, "body_names": END_EFFECTORS})
+
+
+@configclass
+class TrackingEnvCfg(ManagerBasedRLEnvCfg):
+    """Flat ground, one robot per env, 200 Hz physics, 50 Hz policy, 10 s episodes."""
+
+    scene: TrackingSceneCfg = TrackingSceneCfg(num_envs=4096, env_spacing=2.5)
+    commands: CommandsCfg = CommandsCfg()
+    observations: ObservationsCfg = ObservationsCfg()
+    actions: ActionsCfg = ActionsCfg()
+    events: EventsCfg = EventsCfg()
+    rewards: RewardsCfg = RewardsCfg()
+    terminations: TerminationsCfg = TerminationsCfg()
+
+    def __post_init__(self):
+        physics.apply_sim_defaults(self, episode_length_s=10.0)
+        if not self.commands.motion.motion_files:
+            self.commands.motion.motion_files = motion_files_from_env()

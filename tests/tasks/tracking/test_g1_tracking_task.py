@@ -1,0 +1,162 @@
+"""Mimic-Track-G1 built by Isaac Lab on the CPU (one simulation for the whole module)."""
+
+from __future__ import annotations
+
+import os
+
+import gymnasium as gym
+import pytest
+import torch
+
+from mimiclab.robots.g1 import G1
+
+TASK = "Mimic-Track-G1"
+NUM_ENVS = 4
+K, J, B = 4, 29, 14
+POLICY_DIM = K * J + K * 3 + K * 6 + 3 + 3 + J + J + J  # 245
+CRITIC_DIM = K * J + J + K * 3 + K * 6 + B * 3 + B * 6 + 3 + 3 + 3 + J + J + J  # 403
+TRACKING_TERMS = ("anchor_pos", "anchor_ori", "body_pos", "body_ori", "body_lin_vel", "body_ang_vel")
+
+
+@pytest.fixture(scope="module")
+def env(two_clips):
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    import mimiclab.tasks  # noqa: F401  (registers the tasks)
+    from mimiclab.tasks.physics import configure_device
+
+    cfg = parse_env_cfg(TASK, device="cpu", num_envs=NUM_ENVS)
+    configure_device(cfg.sim, "cpu")
+    motion = cfg.commands.motion
+    motion.motion_files = [str(p) for p in two_clips]
+    motion.pose_range, motion.velocity_range, motion.joint_position_range = {}, {}, (0.0, 0.0)
+    cfg.events.push_robot = None
+    env = gym.make(TASK, cfg=cfg)
+    env.reset(seed=0)
+    yield env.unwrapped
+    env.close()
+
+
+def _reward_terms(env) -> dict[str, torch.Tensor]:
+    """Every reward term evaluated on the current state, unweighted: {name: (N,)}."""
+    rm = env.reward_manager
+    return {name: cfg.func(env, **cfg.params) for name, cfg in zip(rm._term_names, rm._term_cfgs)}
+
+
+def test_play_variant_walks_every_clip_without_noise():
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    import mimiclab.tasks  # noqa: F401
+
+    cfg = parse_env_cfg("Mimic-Track-G1-Play", device="cpu", num_envs=2)
+    assert cfg.commands.motion.sampling == "evaluation"
+    assert not cfg.observations.policy.enable_corruption and cfg.events.push_robot is None
+    assert cfg.commands.motion.pose_range == {} and cfg.commands.motion.joint_position_range == (0.0, 0.0)
+
+
+def test_motion_files_default_to_the_environment_variable(monkeypatch, tmp_path):
+    from mimiclab.tasks.tracking.tracking_env_cfg import motion_files_from_env
+
+    monkeypatch.setenv("MIMICLAB_MOTION", os.pathsep.join(["a.npz", str(tmp_path), "clips/*.npz", ""]))
+    assert motion_files_from_env() == ["a.npz", str(tmp_path), "clips/*.npz"]
+
+
+def test_reference_mdp_timing_and_observation_shapes(env):
+    assert env.device == "cpu"
+    assert env.physics_dt == pytest.approx(0.005) and env.cfg.decimation == 4 and env.max_episode_length_s == 10.0
+    obs = env.observation_manager.compute()
+    assert obs["policy"].shape == (NUM_ENVS, POLICY_DIM) and obs["critic"].shape == (NUM_ENVS, CRITIC_DIM)
+    assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
+    term = env.action_manager.get_term("joint_pos")
+    assert [env.scene["robot"].joint_names[i] for i in term._joint_ids] == list(G1.joint_names)
+
+
+def test_robot_starts_at_the_reference_state(env):
+    from isaaclab.utils.math import quat_error_magnitude
+
+    env.reset()
+    cmd = env.command_manager.get_term("motion")
+    robot = env.scene["robot"]
+    assert set(cmd.clip_ids.tolist()) <= {0, 1} and (cmd.times == cmd.start_times).all()
+    torch.testing.assert_close(robot.data.joint_pos.torch, cmd.joint_pos, atol=1e-5, rtol=0)
+    torch.testing.assert_close(robot.data.joint_vel.torch, cmd.joint_vel, atol=1e-4, rtol=0)
+    torch.testing.assert_close(cmd.robot_body_pos_w, cmd.body_pos_w, atol=2e-3, rtol=0)
+    # start times fall between frames: FK of lerped joints vs slerped body frames differ slightly
+    # down the arm chains (≈ 0.02 rad at the wrists on these clips); the root is exact
+    err = quat_error_magnitude(cmd.robot_body_quat_w, cmd.body_quat_w)
+    assert err[:, cmd.body_names.index("pelvis")].max() < 1e-4 and err.max() < 0.04, err
+    terms = _reward_terms(env)
+    for name in ("anchor_pos", "anchor_ori", "body_pos", "body_ori"):
+        assert (terms[name] > 0.999).all(), (name, terms[name])
+
+
+def test_steps_advance_the_reference_and_rewards_stay_in_range(env):
+    env.reset()
+    cmd = env.command_manager.get_term("motion")
+    start = cmd.start_times.clone()
+    for k in range(1, 6):
+        obs, reward, terminated, truncated, _ = env.step(torch.zeros(NUM_ENVS, J))
+        assert torch.isfinite(obs["policy"]).all() and torch.isfinite(reward).all()
+        ran = env.episode_length_buf == k  # envs not reset on the way
+        torch.testing.assert_close(cmd.times[ran], start[ran] + k * env.step_dt)
+        terms = _reward_terms(env)
+        for name in TRACKING_TERMS:
+            assert ((terms[name] > 0) & (terms[name] <= 1)).all(), (name, terms[name])
+        assert (terms["action_rate"] >= 0).all() and (terms["joint_limits"] >= 0).all()
+        max_step = sum(env.reward_manager.get_term_cfg(n).weight for n in TRACKING_TERMS) * env.step_dt
+        assert (reward <= max_step + 1e-6).all()
+    # holding the default pose lags the reference a little, nothing more
+    assert (terms["body_pos"] > 0.3).all()
+
+
+def test_a_failure_is_charged_to_the_sampler(env):
+    env.reset()
+    cmd = env.command_manager.get_term("motion")
+    robot = env.scene["robot"]
+    before = cmd.sampler.failure.sum().item()
+    pose = robot.data.root_link_pose_w.torch.clone()
+    pose[0, 2] -= 0.5  # env 0 half a metre below its reference
+    robot.write_root_pose_to_sim_index(root_pose=pose[:1], env_ids=torch.tensor([0]))
+    _, _, terminated, _, _ = env.step(torch.zeros(NUM_ENVS, J))
+    assert terminated[0]
+    assert cmd.sampler.failure.sum().item() > before
+    assert env.episode_length_buf[0] == 0  # reset, and back on the reference
+    torch.testing.assert_close(robot.data.joint_pos.torch[0], cmd.joint_pos[0], atol=1e-5, rtol=0)
+
+
+def test_permuted_motion_files_give_the_same_rewards(env, permuted_clips):
+    """The same clips with joints and bodies shuffled in the file: same reference, same rewards."""
+    from mimiclab.motion.library import MotionLibrary
+
+    env.reset()
+    for _ in range(3):
+        env.step(0.3 * torch.randn(NUM_ENVS, J, generator=torch.Generator().manual_seed(1)))
+    cmd = env.command_manager.get_term("motion")
+    original = cmd.library
+    before, obs_before = _reward_terms(env), env.observation_manager.compute()
+    permuted = MotionLibrary.from_paths([str(p) for p in permuted_clips], joint_names=original.joint_names,
+                                        body_names=original.body_names, device=original.device)
+    try:
+        cmd.library = permuted
+        cmd._version += 1  # drop the cached reference
+        after, obs_after = _reward_terms(env), env.observation_manager.compute()
+    finally:
+        cmd.library = original
+        cmd._version += 1
+    for name in before:
+        torch.testing.assert_close(after[name], before[name], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(obs_after["critic"], obs_before["critic"], atol=1e-5, rtol=1e-5)
+
+
+def test_env_steps_per_second_is_reported(env, capsys):
+    import time
+
+    env.reset()
+    n = 20
+    t0 = time.perf_counter()
+    for _ in range(n):
+        env.step(torch.zeros(NUM_ENVS, J))
+    rate = n * NUM_ENVS / (time.perf_counter() - t0)
+    with capsys.disabled():
+        print(f"\nMimic-Track-G1 on cpu: {rate:.0f} env-steps/s ({NUM_ENVS} envs, decimation 4)")
+    assert rate > 0
