@@ -25,7 +25,6 @@ def test_doctor_is_usable_here_and_names_everything():
 
 
 @pytest.mark.parametrize("argv, issue", [
-    (["train", "--task", "Mimic-Track-G1"], "#5"),
     (["export", "--checkpoint", "m.pt", "-o", "x"], "#6"),
 ])
 def test_commands_not_built_yet_say_so(argv, issue):

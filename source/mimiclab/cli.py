@@ -13,9 +13,6 @@ from pathlib import Path
 
 # command -> the issue that builds it
 _NOT_YET = {
-    "train": "#5 (GMT tracking)",
-    "play": "#5 (GMT tracking)",
-    "eval": "#5 (GMT tracking)",
     "export": "#6 (export and sim2sim)",
     "sim2sim": "#6 (export and sim2sim)",
 }
@@ -85,6 +82,31 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from mimiclab.rl.train import train
+
+    return train(args.raw_argv)  # everything after `train` goes to Isaac Lab's entry point unchanged
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from mimiclab.rl.eval import METRICS_FILE, evaluate, format_table
+
+    if args.command == "play":
+        print("mimiclab play: headless evaluation (same as `mimiclab eval`); for a viewer use "
+              "`isaaclab play --rl_library rsl_rl --task Mimic-Track-G1-Play --checkpoint ...`", file=sys.stderr)
+    report = evaluate(args.checkpoint, args.motion, device=args.device or _default_device(),
+                      num_envs=args.num_envs, output_dir=args.output)
+    print(format_table(report))
+    print(f"metrics: {Path(args.output) / METRICS_FILE}")
+    return 0
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from mimiclab.demo import run_demo
 
@@ -122,20 +144,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, default=1, help="clips retargeted in parallel processes")
     r.set_defaults(func=_cmd_retarget)
 
-    t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)")
-    t.add_argument("--task", required=True)
-    t.add_argument("--motion", nargs="*", default=[])
+    t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)",
+                       epilog="Any other `isaaclab train --rl_library rsl_rl` flag (--video, --experiment_name, "
+                              "--run_name, --checkpoint, --logger, ...) passes through. Logs: "
+                              "logs/rsl_rl/<experiment>/<run>/ (TensorBoard, model_<it>.pt).")
+    t.add_argument("--task", required=True, help="e.g. Mimic-Track-G1")
+    t.add_argument("--motion", nargs="+", metavar="PATH", help="motion files, folders or globs (tracking tasks)")
     t.add_argument("--num_envs", type=int)
     t.add_argument("--max_iterations", type=int)
-    t.add_argument("--device", default="cpu")
-    t.add_argument("--distributed", action="store_true")
-    t.add_argument("--seed", type=int, default=42)
-    t.add_argument("overrides", nargs="*", help="hydra overrides")
+    t.add_argument("--device", help="cuda:0 when CUDA is available, else cpu; the learner follows it")
+    t.add_argument("--distributed", action="store_true", help="multi-GPU/multi-node (launch with torchrun)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--resume", action="store_true", help="continue from the newest run's last checkpoint")
+    t.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. env.scene.num_envs=16 agent.seed=1")
+    t.set_defaults(func=_cmd_train)
 
-    for name in ("play", "eval"):
-        e = sub.add_parser(name, help=f"{name} a checkpoint on a motion → metrics.json")
-        e.add_argument("--checkpoint", required=True)
-        e.add_argument("--motion", required=True)
+    for name in ("eval", "play"):
+        e = sub.add_parser(name, help="track every clip from its start with a checkpoint → metrics.json"
+                           + (" (headless: same as eval)" if name == "play" else ""))
+        e.add_argument("--checkpoint", required=True, help="an rsl_rl model_<it>.pt")
+        e.add_argument("--motion", required=True, nargs="+", metavar="PATH", help="motion files, folders or globs")
+        e.add_argument("-o", "--output", default="eval_out", help="folder for metrics.json (default: eval_out)")
+        e.add_argument("--device", help="cuda:0 when CUDA is available, else cpu")
+        e.add_argument("--num_envs", type=int, help="parallel envs (default: one per clip)")
+        e.set_defaults(func=_cmd_eval)
 
     x = sub.add_parser("export", help="checkpoint → policy.onnx + contract.json")
     x.add_argument("--checkpoint", required=True)
@@ -165,7 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] == "train":  # Isaac Lab's flags and Hydra overrides pass through untouched
+        args, _ = parser.parse_known_args(argv)
+        args.raw_argv = argv[1:]
+    else:
+        args = parser.parse_args(argv)
     if args.func is None:
         print(f"mimiclab {args.command}: not available yet — it lands with issue {_NOT_YET[args.command]}",
               file=sys.stderr)

@@ -1,0 +1,222 @@
+"""``mimiclab eval``: a checkpoint tracking every clip of a motion set from t = 0 to its end.
+
+    report = evaluate("logs/rsl_rl/g1_tracking/<run>/model_100.pt", ["clips/"], device="cpu",
+                      output_dir="eval_out")            # also writes eval_out/metrics.json
+
+The task is ``Mimic-Track-G1-Play`` (no observation noise, no pushes, no reset noise, clips handed
+out in order from t = 0 by the evaluation walker), one env per clip by default (``num_envs`` smaller
+than the number of clips: envs take the next clip when they finish). The episode length is set to
+cover the longest clip, so an episode ends when its clip ends (success) or a termination fires
+(failure). The policy runs deterministically (the actor's mean).
+
+Metrics (public contract, reused by sim2sim). Per step k = 1 … end of the episode (the state the
+step produced, the reference at the same time), per clip averaged over its steps, ``overall`` the
+mean over clips (``success_rate``: fraction of clips with ``success``):
+
+=========================  ======  ===============================================================
+``success``                bool    the clip reached its end with no termination (per clip)
+``success_rate``           1       fraction of successful clips (overall)
+``mpkpe``                  m       mean over tracked bodies of ‖p_ref − p_robot‖, world frame
+``root_relative_mpkpe``    m       same with each side's root (pelvis) position subtracted
+``joint_pos_error``        rad     mean over joints of |q_ref − q|
+``joint_vel_error``        rad/s   mean over joints of |q̇_ref − q̇|
+``ee_pos_error``           m       mean over end effectors (ankles, wrists) of ‖p_ref − p‖, world
+``ee_ori_error``           rad     mean over end effectors of the rotation angle between ref and robot
+=========================  ======  ===============================================================
+
+Per clip also: ``frames`` (clip length), ``duration_s``, ``steps`` (control steps evaluated) and
+``tracked_s`` (time tracked before the episode ended). Tracked bodies are the task's (14, anchor
+torso_link); end effectors: ``END_EFFECTORS``. The reference is the task's own (env origin added).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from mimiclab.rl.motion_args import expand_motion_args
+
+EVAL_TASK = "Mimic-Track-G1-Play"
+ROOT_BODY = "pelvis"
+END_EFFECTORS = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
+STEP_METRICS = ("mpkpe", "root_relative_mpkpe", "joint_pos_error", "joint_vel_error", "ee_pos_error", "ee_ori_error")
+METRIC_UNITS = {"success": "bool", "success_rate": "1", "mpkpe": "m", "root_relative_mpkpe": "m",
+                "joint_pos_error": "rad", "joint_vel_error": "rad/s", "ee_pos_error": "m", "ee_ori_error": "rad"}
+METRICS_FILE = "metrics.json"
+
+
+class EvalError(ValueError):
+    """Bad input to ``evaluate`` (one-line message)."""
+
+
+def step_errors(cmd) -> dict:
+    """The metrics of one step for every env, {name: (N,)}, from a MotionCommand-like object
+    (reference/robot bodies in the same order, ``body_names``, joints in the articulation's order)."""
+    from isaaclab.utils.math import quat_error_magnitude
+
+    ref_p, rob_p = cmd.body_pos_w, cmd.robot_body_pos_w  # (N,B,3)
+    names = list(cmd.body_names)
+    r = names.index(ROOT_BODY)
+    ee = [names.index(b) for b in END_EFFECTORS]
+    ref_q, rob_q = cmd.body_quat_w[:, ee], cmd.robot_body_quat_w[:, ee]  # (N,E,4)
+    n, e = ref_q.shape[:2]
+    return {
+        "mpkpe": (ref_p - rob_p).norm(dim=-1).mean(-1),
+        "root_relative_mpkpe": ((ref_p - ref_p[:, r:r + 1]) - (rob_p - rob_p[:, r:r + 1])).norm(dim=-1).mean(-1),
+        "joint_pos_error": (cmd.joint_pos - cmd.robot_joint_pos).abs().mean(-1),
+        "joint_vel_error": (cmd.joint_vel - cmd.robot_joint_vel).abs().mean(-1),
+        "ee_pos_error": (ref_p[:, ee] - rob_p[:, ee]).norm(dim=-1).mean(-1),
+        "ee_ori_error": quat_error_magnitude(ref_q.reshape(-1, 4), rob_q.reshape(-1, 4)).reshape(n, e).mean(-1),
+    }
+
+
+def load_actor_state(checkpoint: str | os.PathLike, device: str) -> dict:
+    """The checkpoint's dict (``torch.load(weights_only=True)``); EvalError when missing or unreadable."""
+    import torch
+
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise EvalError(f"checkpoint {checkpoint}: no such file")
+    try:
+        data = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is a one-line user error
+        raise EvalError(f"checkpoint {checkpoint}: not a readable rsl_rl checkpoint ({type(e).__name__}: {e})") from e
+    if not isinstance(data, dict) or "actor_state_dict" not in data:
+        raise EvalError(f"checkpoint {checkpoint}: no actor_state_dict (not an rsl_rl 5 PPO checkpoint)")
+    return data
+
+
+def _summary(clips: dict) -> dict:
+    out = {"num_clips": len(clips), "success_rate": sum(c["success"] for c in clips.values()) / max(len(clips), 1)}
+    for m in STEP_METRICS:
+        vals = [c[m] for c in clips.values()]
+        out[m] = sum(vals) / len(vals) if vals else float("nan")
+    return out
+
+
+def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.PathLike], device: str = "cpu",
+             num_envs: int | None = None, output_dir: str | os.PathLike | None = None,
+             task: str = EVAL_TASK) -> dict:
+    """Run the policy of `checkpoint` on every clip of `motion_paths` (files, folders, globs); returns
+    ``{"checkpoint", "task", "device", "units", "overall": {...}, "clips": {name: {...}}}`` (module
+    docstring) and writes it to ``output_dir/metrics.json`` when `output_dir` is given."""
+    files = expand_motion_args(motion_paths)
+    state = load_actor_state(checkpoint, device)
+    if num_envs is not None and num_envs < 1:
+        raise EvalError(f"num_envs must be positive, got {num_envs}")
+    if output_dir is not None:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+
+    import gymnasium as gym
+    import torch
+    from isaaclab.cli import load_external_tasks
+    from isaaclab.utils import to_dict
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
+    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry, parse_env_cfg
+    from rsl_rl.runners import OnPolicyRunner
+
+    load_external_tasks()
+    if task not in gym.registry:
+        raise EvalError(f"unknown task '{task}'")
+    n = len(files) if num_envs is None else min(num_envs, len(files))
+    cfg = parse_env_cfg(task, device=device, num_envs=n)
+    cfg.sim.device = device
+    cfg.sim.physics.use_cuda_graph = device.startswith("cuda")
+    cfg.commands.motion.motion_files = [str(f) for f in files]
+    env = gym.make(task, cfg=cfg)
+    try:
+        base = env.unwrapped
+        cmd = base.command_manager.get_term("motion")
+        lib = cmd.library
+        step_dt = float(base.step_dt)
+        # every clip must end by its motion_end termination, never by the episode time-out
+        base.cfg.episode_length_s = float(lib.duration.max()) + 2 * step_dt  # max_episode_length reads it
+        wrapped = RslRlVecEnvWrapper(env)
+
+        import importlib.metadata as md
+
+        agent_cfg = load_cfg_from_registry(task, "rsl_rl_cfg_entry_point")
+        agent_cfg.device = device
+        agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, md.version("rsl-rl-lib"))
+        runner = OnPolicyRunner(wrapped, to_dict(agent_cfg), log_dir=None, device=device)
+        try:
+            runner.alg.load(state, {"actor": True}, True)
+        except (RuntimeError, KeyError) as e:
+            raise EvalError(f"checkpoint {checkpoint}: does not fit {task}'s policy ({str(e).splitlines()[0]})") from e
+        policy = runner.get_inference_policy(device=device)
+
+        C = lib.num_clips
+        sums = {m: torch.zeros(n, dtype=torch.float64, device=device) for m in STEP_METRICS}
+        steps = torch.zeros(n, dtype=torch.long, device=device)
+        results: dict[int, dict] = {}
+        tm = base.termination_manager
+        original_compute = tm.compute
+
+        def compute_and_record():
+            dones = original_compute()  # after physics, before the reset: robot and reference at the same t
+            errs = step_errors(cmd)
+            for m in STEP_METRICS:
+                sums[m] += errs[m].double()
+            steps.add_(1)
+            for i in torch.nonzero(dones).flatten().tolist():
+                c = int(cmd.clip_ids[i])
+                if c not in results:
+                    k = max(int(steps[i]), 1)
+                    results[c] = {"success": not bool(tm.terminated[i]), "steps": int(steps[i]),
+                                  "tracked_s": float(steps[i]) * step_dt,
+                                  **{m: float(sums[m][i]) / k for m in STEP_METRICS}}
+                for m in STEP_METRICS:
+                    sums[m][i] = 0.0
+                steps[i] = 0
+            return dones
+
+        tm.compute = compute_and_record
+        obs = wrapped.get_observations()
+        max_steps = int(base.max_episode_length) * (math.ceil(C / n) + 1)
+        with torch.inference_mode():
+            for _ in range(max_steps):
+                obs, _, dones, _ = wrapped.step(policy(obs))
+                if hasattr(policy, "reset"):
+                    policy.reset(dones)
+                if len(results) == C:
+                    break
+        tm.compute = original_compute
+        if len(results) != C:
+            raise RuntimeError(f"evaluation ended with {C - len(results)} clip(s) not finished")
+        clips = {}
+        for c in range(C):
+            clips[lib.clip_names[c]] = {"path": str(lib.clip_paths[c]), "frames": int(lib.length[c]),
+                                        "duration_s": float(lib.duration[c]), **results[c]}
+    finally:
+        env.close()
+    report = {"checkpoint": str(Path(checkpoint).resolve()), "task": task, "device": device,
+              "units": METRIC_UNITS, "overall": _summary(clips), "clips": clips}
+    if output_dir is not None:
+        write_metrics(Path(output_dir) / METRICS_FILE, report)
+    return report
+
+
+def write_metrics(path: str | os.PathLike, report: dict) -> Path:
+    """``report`` as JSON, atomically (temporary file + ``os.replace``)."""
+    from mimiclab.motion.format import atomic_write
+
+    return atomic_write(path, lambda f: f.write(json.dumps(report, indent=2).encode()))
+
+
+def format_table(report: dict) -> str:
+    """Per-clip table plus the overall line."""
+    cols = ("success",) + STEP_METRICS
+    head = f"{'clip':<24}" + "".join(f"{c:>20}" for c in cols)
+    rows = [head, "-" * len(head)]
+
+    def cell(v):
+        return f"{('yes' if v else 'no'):>20}" if isinstance(v, bool) else f"{v:>20.4f}"
+
+    for name, c in report["clips"].items():
+        rows.append(f"{name[:24]:<24}" + "".join(cell(c[k]) for k in cols))
+    o = report["overall"]
+    rows.append(f"{'overall':<24}" + f"{o['success_rate']:>20.2f}" + "".join(cell(o[k]) for k in STEP_METRICS))
+    return "\n".join(rows)

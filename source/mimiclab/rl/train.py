@@ -1,0 +1,160 @@
+"""``mimiclab train``: Isaac Lab's rsl_rl training entry point with mimiclab's defaults.
+
+    train(["--task", "Mimic-Track-G1", "--motion", "clips/", "--num_envs", "8", "--max_iterations", "2"])
+
+Everything Isaac Lab's ``isaaclab train --rl_library rsl_rl`` accepts passes through unchanged
+(``--task --num_envs --max_iterations --seed --device --video --distributed --experiment_name
+--run_name --checkpoint --logger ...`` and Hydra overrides such as ``env.scene.num_envs=16`` or
+``agent.algorithm.learning_rate=3e-4``). On top of it:
+
+* ``--motion FILE|FOLDER|GLOB ...`` — expanded and checked here, handed to the task through
+  ``$MIMICLAB_MOTION`` (``mimiclab.rl.motion_args``).
+* ``--device`` defaults to ``cuda:0`` when CUDA is there, else ``cpu``; the rsl_rl learner follows
+  the env's device (``agent.device=<device>`` unless you override ``agent.device`` yourself;
+  ``--distributed`` runs use Isaac Lab's ``cuda:LOCAL_RANK``).
+* Logs: ``logs/rsl_rl/<experiment>/<run>/`` under the working directory, TensorBoard event files
+  (no hosted tracker), checkpoints ``model_<iteration>.pt``.
+* Checkpoints are written atomically (temporary file beside the target, fsync, ``os.replace``): a
+  run killed mid-save never leaves a truncated ``model_*.pt``.
+* ``--resume``: Isaac Lab's ``--checkpoint latest`` — the last checkpoint of the newest run of this
+  task in ``logs/rsl_rl/<experiment>/`` (weights, optimizer, iteration). The resumed run gets a new
+  run folder, and its iteration counter continues after the checkpoint's: resuming from
+  ``model_1.pt`` for one iteration writes ``model_2.pt`` (plain rsl_rl 5.5 would redo iteration 1
+  and write ``model_1.pt`` again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from mimiclab.rl.motion_args import expand_motion_args, set_task_motion, task_motion_from_env
+
+
+class TrainError(ValueError):
+    """Bad input to ``train`` (one-line message)."""
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def _split_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options (--motion, --resume) and the peeked Isaac Lab ones; the rest passes through."""
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    p.add_argument("--motion", nargs="+", default=None)
+    p.add_argument("--resume", action="store_true")
+    ours, rest = p.parse_known_args(list(argv))
+    motion = []
+    for v in ours.motion or []:  # nargs="+" swallows Hydra overrides that follow --motion
+        if "=" in v and not Path(v).exists() and not any(c in v for c in "*?["):
+            rest.append(v)
+        else:
+            motion.append(v)
+    ours.motion = motion if ours.motion is not None else None
+    peek = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for flag in ("--task", "--device", "--checkpoint"):
+        peek.add_argument(flag, default=None)
+    peek.add_argument("--distributed", action="store_true")
+    known, _ = peek.parse_known_args(rest)
+    for k, v in vars(known).items():
+        setattr(ours, k, v)
+    return ours, rest
+
+
+def prepare_argv(argv: Sequence[str]) -> list[str]:
+    """Validate our options, set the motion files, return the argv for Isaac Lab's entry point."""
+    ours, rest = _split_args(argv)
+    if not ours.task:
+        raise TrainError("--task is required (e.g. --task Mimic-Track-G1)")
+    if ours.motion is not None:
+        set_task_motion(expand_motion_args(ours.motion))
+    if ours.device is None:
+        ours.device = default_device()
+        rest += ["--device", ours.device]
+    if not ours.distributed and not any(a.startswith(("agent.device=", "+agent.device=")) for a in rest):
+        rest.append(f"agent.device={ours.device}")
+    if ours.resume:
+        if ours.checkpoint is not None:
+            raise TrainError("--resume and --checkpoint exclude each other (--resume is --checkpoint latest)")
+        rest += ["--checkpoint", "latest"]
+    return rest
+
+
+def check_task(task: str) -> None:
+    """TrainError for a task id no installed package registers; for tracking tasks, also when no
+    motion file is set."""
+    import gymnasium as gym
+    from isaaclab.cli import load_external_tasks
+
+    load_external_tasks()
+    if task not in gym.registry:
+        raise TrainError(f"unknown task '{task}' (mimiclab tasks: "
+                         f"{', '.join(sorted(t for t in gym.registry if t.startswith('Mimic-')))})")
+    entry = str(gym.registry[task].kwargs.get("env_cfg_entry_point", ""))
+    if ".tracking." in entry and not task_motion_from_env():
+        raise TrainError(f"{task} needs motion files: pass --motion FILE|FOLDER|GLOB ... "
+                         "(or set MIMICLAB_MOTION)")
+
+
+def _atomic_runner_class():
+    import torch
+    from rsl_rl.runners import OnPolicyRunner
+
+    from mimiclab.motion.format import atomic_write
+
+    class AtomicOnPolicyRunner(OnPolicyRunner):
+        """rsl_rl's OnPolicyRunner with atomic checkpoints and resume continuing the iteration count."""
+
+        def save(self, path: str, infos: dict | None = None) -> None:
+            saved = self.alg.save()
+            saved["iter"] = self.current_learning_iteration
+            saved["infos"] = infos
+            atomic_write(path, lambda f: torch.save(saved, f))
+            self.logger.save_model(path, self.current_learning_iteration)
+
+        def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
+                 map_location: str | None = None) -> dict:
+            infos = super().load(path, load_cfg=load_cfg, strict=strict, map_location=map_location)
+            if load_cfg is None or load_cfg.get("iteration", False):
+                self.current_learning_iteration += 1  # the checkpoint's iteration is done
+            return infos
+
+    return AtomicOnPolicyRunner
+
+
+@contextlib.contextmanager
+def _mimiclab_runner(module) -> Iterator[None]:
+    """Make ``module.create_rsl_rl_runner`` build an AtomicOnPolicyRunner (restored on exit)."""
+    original = module.create_rsl_rl_runner
+    runner_cls = _atomic_runner_class()
+
+    def create(env, agent_cfg, log_dir=None):
+        if agent_cfg.class_name != "OnPolicyRunner":
+            return original(env, agent_cfg, log_dir=log_dir)
+        from isaaclab.utils import to_dict
+
+        return runner_cls(env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)
+
+    module.create_rsl_rl_runner = create
+    try:
+        yield
+    finally:
+        module.create_rsl_rl_runner = original
+
+
+def train(argv: Sequence[str]) -> int:
+    """Run training; returns 0. TrainError / ValueError on bad input (see module docstring)."""
+    args = prepare_argv(argv)
+    ours, _ = _split_args(argv)
+    from isaaclab_rl.entrypoints.backends import train_rsl_rl
+
+    check_task(ours.task)
+    with _mimiclab_runner(train_rsl_rl):
+        train_rsl_rl.run(args)
+    return 0
