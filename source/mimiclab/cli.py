@@ -68,8 +68,10 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "env":
-        raise CliError("bench env: not available yet — it lands with issue #5 (GMT tracking)")
-    if args.what == "retarget":
+        from mimiclab.bench.env import bench_env
+
+        records = bench_env()
+    elif args.what == "retarget":
         from mimiclab.bench.retarget import bench_retarget
 
         records = bench_retarget()
