@@ -79,6 +79,8 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
         rest += ["--device", ours.device]
     if not ours.distributed and not any(a.startswith(("agent.device=", "+agent.device=")) for a in rest):
         rest.append(f"agent.device={ours.device}")
+    if ours.distributed and ours.device.startswith("cpu"):
+        rest.append("env.sim.device=cpu")  # Isaac Lab would pick cuda:LOCAL_RANK; the learner follows
     if ours.resume:
         if ours.checkpoint is not None:
             raise TrainError("--resume and --checkpoint exclude each other (--resume is --checkpoint latest)")
@@ -118,6 +120,23 @@ def _atomic_runner_class():
             atomic_write(path, lambda f: torch.save(saved, f))
             self.logger.save_model(path, self.current_learning_iteration)
 
+        def _configure_multi_gpu(self) -> None:
+            """rsl_rl's multi-GPU set-up (NCCL, cuda:LOCAL_RANK), plus the same on CPU over gloo."""
+            if not str(self.device).startswith("cpu"):
+                return super()._configure_multi_gpu()
+            self.gpu_world_size = int(os.getenv("WORLD_SIZE", "1"))
+            self.is_distributed = self.gpu_world_size > 1
+            self.gpu_local_rank = int(os.getenv("LOCAL_RANK", "0")) if self.is_distributed else 0
+            self.gpu_global_rank = int(os.getenv("RANK", "0")) if self.is_distributed else 0
+            if not self.is_distributed:
+                self.cfg["multi_gpu"] = None
+                return
+            self.cfg["multi_gpu"] = {"global_rank": self.gpu_global_rank, "local_rank": self.gpu_local_rank,
+                                     "world_size": self.gpu_world_size}
+            if not torch.distributed.is_initialized():
+                torch.distributed.init_process_group(backend="gloo", rank=self.gpu_global_rank,
+                                                     world_size=self.gpu_world_size)
+
         def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
                  map_location: str | None = None) -> dict:
             infos = super().load(path, load_cfg=load_cfg, strict=strict, map_location=map_location)
@@ -155,6 +174,30 @@ def train(argv: Sequence[str]) -> int:
     from isaaclab_rl.entrypoints.backends import train_rsl_rl
 
     check_task(ours.task)
-    with _mimiclab_runner(train_rsl_rl):
+    with _mimiclab_runner(train_rsl_rl), _cpu_distributed_allowed(train_rsl_rl, ours):
         train_rsl_rl.run(args)
     return 0
+
+
+@contextlib.contextmanager
+def _cpu_distributed_allowed(module, ours) -> Iterator[None]:
+    """Isaac Lab refuses --distributed on a CPU device and pins each rank to cuda:LOCAL_RANK; our
+    runner supports CPU ranks over gloo, so for such runs only (restored on exit) lift the check
+    and keep every rank's simulation on the CPU."""
+    from isaaclab.app import sim_launcher
+
+    original_check = module.validate_distributed_device
+    original_resolve = sim_launcher._resolve_distributed_device
+    if ours.distributed and str(ours.device).startswith("cpu"):
+        def resolve_on_cpu(cfg, args: dict) -> None:
+            if getattr(cfg, "sim", None) is not None:
+                cfg.sim.device = "cpu"
+            args["device"] = "cpu"
+
+        module.validate_distributed_device = lambda args_cli: None
+        sim_launcher._resolve_distributed_device = resolve_on_cpu
+    try:
+        yield
+    finally:
+        module.validate_distributed_device = original_check
+        sim_launcher._resolve_distributed_device = original_resolve
