@@ -1,25 +1,16 @@
-"""Atomic file writes: a uniquely named temp file in the target folder, then os.replace."""
+"""Atomic file writes for the source writers (BVH, keypoints): the project's one mechanism,
+``mimiclab.motion.format.atomic_write``, with the parent folder created first."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
+
+from mimiclab.motion.format import atomic_write
 
 
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
-    """Write `payload` to `path` so that readers never see a partial file (permissions follow umask)."""
+    """Write `payload` to `path` so that readers never see a partial file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return atomic_write(path, lambda f: f.write(payload))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import torch
 from isaaclab.utils import configclass
-from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
+from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg
+
+from mimiclab.tasks.rsl_rl_defaults import DEFAULT_LEARNER_DEVICE, reference_ppo
 
 
 @configclass
 class G1StandPPORunnerCfg(RslRlOnPolicyRunnerCfg):
-    # Learner on the GPU when there is one; override with agent.device=... (Hydra).
-    device = "cuda:0" if torch.cuda.is_available() else "cpu"
+    device = DEFAULT_LEARNER_DEVICE
     num_steps_per_env = 24
     max_iterations = 300
     save_interval = 50
@@ -22,17 +22,4 @@ class G1StandPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.5),
     )
     critic = RslRlMLPModelCfg(hidden_dims=[256, 128], activation="elu", obs_normalization=True)
-    algorithm = RslRlPpoAlgorithmCfg(
-        value_loss_coef=1.0,
-        use_clipped_value_loss=True,
-        clip_param=0.2,
-        entropy_coef=0.005,
-        num_learning_epochs=5,
-        num_mini_batches=4,
-        learning_rate=1.0e-3,
-        schedule="adaptive",
-        gamma=0.99,
-        lam=0.95,
-        desired_kl=0.01,
-        max_grad_norm=1.0,
-    )
+    algorithm = reference_ppo()
