@@ -18,3 +18,67 @@ def g1_tree(g1_mjcf):
     from mimiclab.robots.kinematic_tree import g1_kinematic_tree
 
     return g1_kinematic_tree(str(g1_mjcf))
+
+
+G1_TRACKING_TERMS = (("ref_joint_pos", 4 * 29), ("ref_anchor_pos", 4 * 3), ("ref_anchor_ori", 4 * 6),
+                     ("projected_gravity", 3), ("base_ang_vel", 3), ("joint_pos", 29), ("joint_vel", 29),
+                     ("actions", 29))
+
+
+@pytest.fixture(scope="session")
+def g1_contract():
+    """A G1 tracking contract built from the robot table (for tests that need one without Isaac Lab;
+    real contracts come from the task's managers, ``mimiclab.rl.export``)."""
+    from mimiclab.deploy.contract import Contract, ObservationTerm
+    from mimiclab.robots.g1 import G1
+
+    def per(attr):
+        return tuple(float(getattr(j, attr)) for j in G1.joints)
+
+    return Contract(
+        robot=G1.name, task="Mimic-Track-G1", joint_names=G1.joint_names, kp=per("kp"), kd=per("kd"),
+        armature=tuple(j.actuator.armature for j in G1.joints),
+        effort_limit=tuple(j.actuator.effort_limit for j in G1.joints), action_scale=per("action_scale"),
+        action_offset=per("default_pos"), default_joint_pos=per("default_pos"),
+        observations=tuple(ObservationTerm(n, d) for n, d in G1_TRACKING_TERMS),
+        reference_inputs=("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori"), anchor_body="torso_link",
+        base_body="pelvis",
+        tracked_bodies=("pelvis", "left_hip_roll_link", "left_knee_link", "left_ankle_roll_link",
+                        "right_hip_roll_link", "right_knee_link", "right_ankle_roll_link", "torso_link",
+                        "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
+                        "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link"),
+        future_offsets=(1, 2, 4, 8), physics_dt=0.005, decimation=4)
+
+
+@pytest.fixture(scope="session")
+def random_policy_dir(g1_contract, tmp_path_factory):
+    """policy.onnx + contract.json of a small random actor (normaliser with non-trivial statistics)."""
+    import torch
+
+    from mimiclab.deploy.onnx_policy import write_policy_onnx
+
+    torch.manual_seed(0)
+    n_in = g1_contract.observation_dim
+    norm = _AffineNormalizer(torch.randn(n_in) * 0.1, torch.rand(n_in) + 0.5)
+    mlp = torch.nn.Sequential(torch.nn.Linear(n_in, 32), torch.nn.ELU(), torch.nn.Linear(32, g1_contract.num_actions))
+    out = tmp_path_factory.mktemp("policy")
+    write_policy_onnx(norm, mlp, g1_contract, out)
+    return out, norm, mlp
+
+
+class _AffineNormalizer:
+    """(x − mean) / std, as rsl_rl's EmpiricalNormalization computes it (built lazily as a Module)."""
+
+    def __new__(cls, mean, std):
+        import torch
+
+        class Norm(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("mean", mean)
+                self.register_buffer("std", std)
+
+            def forward(self, x):
+                return (x - self.mean) / self.std
+
+        return Norm()

@@ -1,6 +1,6 @@
 """The import layering of ARCHITECTURE.md, checked statically on every module:
-cli, scripts → tasks, rl, retarget, sim2sim → motion, kernels, robots; kernels and robots import
-nothing from the rest; only tasks/ and rl/ import isaaclab."""
+cli, scripts → tasks, rl, retarget, sim2sim → deploy → motion, kernels, robots; kernels and robots
+import nothing from the rest; only tasks/ and rl/ import isaaclab."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ ALLOWED = {  # subpackage → mimiclab subpackages it may import
     "robots": {"robots"},
     "kernels": {"kernels"},
     "motion": {"motion", "kernels", "robots"},
-    **{m: {m} | LOWER for m in MIDDLE},
+    "deploy": {"deploy"} | LOWER,
+    **{m: {m, "deploy"} | LOWER for m in MIDDLE},
 }
 
 

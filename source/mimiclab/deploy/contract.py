@@ -1,0 +1,269 @@
+"""The deployment contract (``contract.json`` beside ``policy.onnx``) and its validation.
+
+The contract states everything a runtime needs to drive the robot with the exported policy and
+nothing it could guess wrong: joints in action order with their PD gains, armature, effort limits,
+action scale and offset (target = offset + scale · action, rad), the observation terms in order with
+their dims, the anchor and base (IMU) bodies, the reference's future offsets (control steps), the
+control rate, and the conventions. It is produced from the task's own managers at export time
+(``mimiclab.rl.export``), never written by hand.
+
+One function, :func:`check_contract`, is used by play, eval and sim2sim: it compares a contract
+with a :class:`DeploymentTarget` (what the consumer is about to drive) and raises
+:class:`ContractError` with a one-line message naming the first mismatching field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+
+FORMAT = "mimiclab.contract/1"
+CONTRACT_FILE = "contract.json"
+QUATERNION_CONVENTION = "wxyz"  # quaternions in motion files and every contract-level array
+ORIENTATION_ENCODING = "rotmat_first_two_columns_rowmajor"  # 6-D orientation observations
+GAIN_RTOL = 1e-4  # gains are float32 inside simulators
+
+
+class ContractError(ValueError):
+    """A contract that does not fit (one line, names the field)."""
+
+
+@dataclass(frozen=True)
+class ObservationTerm:
+    """One actor observation term: ``dim`` numbers per step, ``history_length`` steps (0: none)."""
+
+    name: str
+    dim: int
+    history_length: int = 0
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The contract's fields; per-joint lists follow ``joint_names`` (the action order)."""
+
+    robot: str
+    task: str
+    joint_names: tuple[str, ...]
+    kp: tuple[float, ...]  # N·m/rad
+    kd: tuple[float, ...]  # N·m·s/rad
+    armature: tuple[float, ...]  # kg·m²
+    effort_limit: tuple[float, ...]  # N·m
+    action_scale: tuple[float, ...]  # rad per unit action
+    action_offset: tuple[float, ...]  # rad
+    default_joint_pos: tuple[float, ...]  # rad (joint_pos observations are relative to it)
+    observations: tuple[ObservationTerm, ...]
+    reference_inputs: tuple[str, ...]  # observation terms that carry the reference motion
+    anchor_body: str
+    base_body: str  # projected gravity and angular velocity are of this body (the IMU)
+    tracked_bodies: tuple[str, ...]
+    future_offsets: tuple[int, ...]  # control steps ahead for the reference terms
+    physics_dt: float  # s
+    decimation: int
+    quaternion_convention: str = QUATERNION_CONVENTION
+    orientation_encoding: str = ORIENTATION_ENCODING
+    onnx_sha256: str = ""  # of policy.onnx; empty until the ONNX is written
+    format: str = FORMAT
+    extra: dict = field(default_factory=dict)  # informational (versions, checkpoint, iteration)
+
+    @property
+    def control_dt(self) -> float:
+        """Policy period [s] = physics_dt · decimation."""
+        return self.physics_dt * self.decimation
+
+    @property
+    def observation_dim(self) -> int:
+        return sum(t.dim * max(t.history_length, 1) for t in self.observations)
+
+    @property
+    def num_actions(self) -> int:
+        return len(self.joint_names)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["control_dt"] = self.control_dt
+        d["observation_dim"] = self.observation_dim
+        return d
+
+    def digest(self) -> str:
+        """sha256 of the contract's content without ``onnx_sha256`` and ``extra`` (stored in the ONNX)."""
+        d = self.to_dict()
+        d.pop("onnx_sha256")
+        d.pop("extra")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+    def with_onnx(self, sha256: str) -> Contract:
+        return Contract(**{**{f.name: getattr(self, f.name) for f in fields(self)}, "onnx_sha256": sha256})
+
+    @staticmethod
+    def from_dict(d: dict, source: str = CONTRACT_FILE) -> Contract:
+        """Parse and check the shape of every field; ContractError naming the field otherwise."""
+        if not isinstance(d, dict):
+            raise ContractError(f"{source}: not a JSON object")
+        if d.get("format") != FORMAT:
+            raise ContractError(f"{source}: format is {d.get('format')!r}, expected {FORMAT!r}")
+        out = {}
+        for f in fields(Contract):
+            if f.name not in d:
+                if f.default is not MISSING or f.default_factory is not MISSING:  # optional
+                    continue
+                raise ContractError(f"{source}: missing field '{f.name}'")
+            out[f.name] = d[f.name]
+        try:
+            out["observations"] = tuple(ObservationTerm(str(t["name"]), int(t["dim"]), int(t.get("history_length", 0)))
+                                        for t in out["observations"])
+            for k in ("joint_names", "reference_inputs", "tracked_bodies"):
+                out[k] = tuple(str(x) for x in out[k])
+            out["future_offsets"] = tuple(int(x) for x in out["future_offsets"])
+            for k in _PER_JOINT:
+                out[k] = tuple(float(x) for x in out[k])
+            out["physics_dt"] = float(out["physics_dt"])
+            out["decimation"] = int(out["decimation"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ContractError(f"{source}: malformed field ({type(e).__name__}: {e})") from e
+        c = Contract(**out)
+        _check_self_consistent(c, source)
+        if "observation_dim" in d and int(d["observation_dim"]) != c.observation_dim:
+            raise ContractError(f"{source}: observation_dim is {d['observation_dim']} but the terms add up to "
+                                f"{c.observation_dim}")
+        if "control_dt" in d and not math.isclose(float(d["control_dt"]), c.control_dt, rel_tol=1e-9):
+            raise ContractError(f"{source}: control_dt is {d['control_dt']} but physics_dt·decimation is "
+                                f"{c.control_dt}")
+        return c
+
+
+_PER_JOINT = ("kp", "kd", "armature", "effort_limit", "action_scale", "action_offset", "default_joint_pos")
+
+
+def _check_self_consistent(c: Contract, source: str) -> None:
+    n = len(c.joint_names)
+    if n == 0:
+        raise ContractError(f"{source}: joint_names is empty")
+    if len(set(c.joint_names)) != n:
+        dup = next(j for j in c.joint_names if c.joint_names.count(j) > 1)
+        raise ContractError(f"{source}: joint_names lists '{dup}' twice")
+    for k in _PER_JOINT:
+        v = getattr(c, k)
+        if len(v) != n:
+            raise ContractError(f"{source}: {k} has {len(v)} values for {n} joints")
+        if not all(math.isfinite(x) for x in v):
+            raise ContractError(f"{source}: {k} has a non-finite value")
+    for t in c.observations:
+        if t.dim <= 0:
+            raise ContractError(f"{source}: observation '{t.name}' has dim {t.dim}")
+    missing = [r for r in c.reference_inputs if r not in {t.name for t in c.observations}]
+    if missing:
+        raise ContractError(f"{source}: reference input '{missing[0]}' is not an observation term")
+    if not (c.physics_dt > 0 and c.decimation >= 1):
+        raise ContractError(f"{source}: physics_dt {c.physics_dt} / decimation {c.decimation} must be positive")
+    if c.quaternion_convention != QUATERNION_CONVENTION:
+        raise ContractError(f"{source}: quaternion_convention is {c.quaternion_convention!r}, mimiclab uses "
+                            f"{QUATERNION_CONVENTION!r}")
+
+
+def save_contract(contract: Contract, path: str | os.PathLike) -> Path:
+    """Write ``contract.json`` atomically (temporary file + rename)."""
+    from mimiclab.motion.format import atomic_write
+
+    text = json.dumps(contract.to_dict(), indent=2)
+    return atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def load_contract(path: str | os.PathLike) -> Contract:
+    """Read a contract (a ``contract.json`` or the folder holding one); ContractError on bad input."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / CONTRACT_FILE
+    if not p.is_file():
+        raise ContractError(f"{p}: no such contract file")
+    try:
+        d = json.loads(p.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ContractError(f"{p}: not valid JSON ({e})") from e
+    return Contract.from_dict(d, source=str(p))
+
+
+@dataclass(frozen=True)
+class DeploymentTarget:
+    """What a consumer (play, eval, sim2sim, a robot) is about to drive; ``None`` fields are not checked."""
+
+    joint_names: Sequence[str]
+    kp: Sequence[float] | None = None
+    kd: Sequence[float] | None = None
+    observations: Sequence[ObservationTerm] | None = None
+    physics_dt: float | None = None
+    decimation: int | None = None
+    control_dt: float | None = None
+    anchor_body: str | None = None
+    base_body: str | None = None
+    future_offsets: Sequence[int] | None = None
+    quaternion_convention: str = QUATERNION_CONVENTION
+
+
+def check_contract(contract: Contract, target: DeploymentTarget, source: str = CONTRACT_FILE) -> None:
+    """Raise ContractError (one line naming the field) when `contract` does not fit `target`."""
+    _check_joints(contract.joint_names, tuple(target.joint_names), source)
+    for k in ("kp", "kd"):
+        want = getattr(target, k)
+        if want is None:
+            continue
+        for j, a, b in zip(contract.joint_names, getattr(contract, k), want):
+            if not math.isclose(a, b, rel_tol=GAIN_RTOL, abs_tol=1e-9):
+                raise ContractError(f"{source}: {k} of '{j}' is {a:g} but the target uses {b:g}")
+    if target.observations is not None:
+        _check_observations(contract.observations, tuple(target.observations), source)
+    if target.physics_dt is not None and not math.isclose(contract.physics_dt, target.physics_dt, rel_tol=1e-6):
+        raise ContractError(f"{source}: physics_dt is {contract.physics_dt:g} s but the target runs at "
+                            f"{target.physics_dt:g} s")
+    if target.decimation is not None and contract.decimation != target.decimation:
+        raise ContractError(f"{source}: decimation is {contract.decimation} but the target uses {target.decimation}")
+    if target.control_dt is not None and not math.isclose(contract.control_dt, target.control_dt, rel_tol=1e-6):
+        raise ContractError(f"{source}: control_dt is {contract.control_dt:g} s but the target runs at "
+                            f"{target.control_dt:g} s")
+    for k in ("anchor_body", "base_body"):
+        want = getattr(target, k)
+        if want is not None and getattr(contract, k) != want:
+            raise ContractError(f"{source}: {k} is '{getattr(contract, k)}' but the target uses '{want}'")
+    if target.future_offsets is not None and tuple(contract.future_offsets) != tuple(target.future_offsets):
+        raise ContractError(f"{source}: future_offsets are {list(contract.future_offsets)} but the target uses "
+                            f"{list(target.future_offsets)}")
+    if contract.quaternion_convention != target.quaternion_convention:
+        raise ContractError(f"{source}: quaternion_convention is {contract.quaternion_convention!r} but the "
+                            f"target uses {target.quaternion_convention!r}")
+
+
+def _check_joints(have: tuple[str, ...], want: tuple[str, ...], source: str) -> None:
+    unknown = [j for j in have if j not in want]
+    if unknown:
+        raise ContractError(f"{source}: joint_names has '{unknown[0]}', which the target robot does not have")
+    missing = [j for j in want if j not in have]
+    if missing:
+        raise ContractError(f"{source}: joint_names lacks '{missing[0]}' ({len(have)} joints, target has {len(want)})")
+    if have != want:
+        i = next(i for i, (a, b) in enumerate(zip(have, want)) if a != b)
+        raise ContractError(f"{source}: joint_names order differs from the target at index {i}: "
+                            f"'{have[i]}' where the target has '{want[i]}'")
+
+
+def _check_observations(have: tuple[ObservationTerm, ...], want: tuple[ObservationTerm, ...], source: str) -> None:
+    hn, wn = [t.name for t in have], [t.name for t in want]
+    if hn != wn:
+        extra = [n for n in hn if n not in wn]
+        lack = [n for n in wn if n not in hn]
+        if extra:
+            raise ContractError(f"{source}: observation term '{extra[0]}' is not produced by the target")
+        if lack:
+            raise ContractError(f"{source}: observation term '{lack[0]}' is missing")
+        i = next(i for i, (a, b) in enumerate(zip(hn, wn)) if a != b)
+        raise ContractError(f"{source}: observation order differs at term {i}: '{hn[i]}' where the target has "
+                            f"'{wn[i]}'")
+    for a, b in zip(have, want):
+        if a.dim != b.dim:
+            raise ContractError(f"{source}: observation '{a.name}' has dim {a.dim} but the target produces {b.dim}")
+        if a.history_length != b.history_length:
+            raise ContractError(f"{source}: observation '{a.name}' has history_length {a.history_length} but the "
+                                f"target uses {b.history_length}")

@@ -1,0 +1,99 @@
+"""Contract round trip, and every tampering the issue names refused with a one-line message naming the field."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from mimiclab.deploy.contract import (
+    Contract,
+    ContractError,
+    DeploymentTarget,
+    ObservationTerm,
+    check_contract,
+    load_contract,
+    save_contract,
+)
+
+
+def _target(c: Contract) -> DeploymentTarget:
+    return DeploymentTarget(joint_names=c.joint_names, kp=c.kp, kd=c.kd, observations=c.observations,
+                            physics_dt=c.physics_dt, decimation=c.decimation, control_dt=c.control_dt,
+                            anchor_body=c.anchor_body, base_body=c.base_body, future_offsets=c.future_offsets)
+
+
+def _tamper(path, edit):
+    d = json.loads(path.read_text())
+    edit(d)
+    path.write_text(json.dumps(d))
+
+
+def test_round_trip_and_digest(g1_contract, tmp_path):
+    save_contract(g1_contract, tmp_path / "contract.json")
+    c = load_contract(tmp_path)
+    assert c == g1_contract
+    assert c.observation_dim == 245 and c.control_dt == pytest.approx(0.02)
+    check_contract(c, _target(g1_contract))
+    assert c.digest() == g1_contract.with_onnx("ab" * 32).digest()  # the ONNX hash is not part of the digest
+    assert dataclasses.replace(c, decimation=2).digest() != c.digest()
+
+
+def _swap(d):
+    d["joint_names"][3], d["joint_names"][4] = d["joint_names"][4], d["joint_names"][3]
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda d: d["joint_names"].__setitem__(3, "left_knee"), "joint_names"),
+    (_swap, "joint_names order"),
+    (lambda d: (d["observations"][4].__setitem__("dim", 4), d.pop("observation_dim")), "observation 'base_ang_vel'"),
+    (lambda d: (d.__setitem__("physics_dt", 0.004), d.pop("control_dt")), "physics_dt"),
+    (lambda d: (d.__setitem__("decimation", 5), d.pop("control_dt")), "decimation"),
+    (lambda d: d["kp"].__setitem__(0, 10.0), "kp of 'left_hip_pitch_joint'"),
+    (lambda d: d.__setitem__("anchor_body", "pelvis"), "anchor_body"),
+    (lambda d: d.__setitem__("base_body", "torso_link"), "base_body"),
+])
+def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, edit, field):
+    path = save_contract(g1_contract, tmp_path / "contract.json")
+    _tamper(path, edit)
+    with pytest.raises(ContractError) as e:
+        check_contract(load_contract(path), _target(g1_contract), source="contract.json")
+    msg = str(e.value)
+    assert "\n" not in msg and field in msg, msg
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda d: d.__setitem__("observation_dim", 246), "observation_dim"),
+    (lambda d: d.__setitem__("control_dt", 0.01), "control_dt"),
+    (lambda d: d["kd"].pop(), "kd has 28 values"),
+    (lambda d: d["joint_names"].__setitem__(1, d["joint_names"][0]), "twice"),
+    (lambda d: d.pop("anchor_body"), "missing field 'anchor_body'"),
+    (lambda d: d.__setitem__("quaternion_convention", "xyzw"), "quaternion_convention"),
+    (lambda d: d["action_scale"].__setitem__(0, float("nan")), "action_scale"),
+    (lambda d: d.__setitem__("format", "other/2"), "format"),
+])
+def test_inconsistent_contract_is_refused_on_load(g1_contract, tmp_path, edit, field):
+    path = save_contract(g1_contract, tmp_path / "contract.json")
+    _tamper(path, edit)
+    with pytest.raises(ContractError, match=field.replace("(", r"\(")):
+        load_contract(path)
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(ContractError, match="no such contract"):
+        load_contract(tmp_path)
+    (tmp_path / "contract.json").write_text("{not json")
+    with pytest.raises(ContractError, match="not valid JSON"):
+        load_contract(tmp_path)
+
+
+def test_target_with_another_observation_layout(g1_contract):
+    obs = list(g1_contract.observations)
+    obs[5], obs[6] = obs[6], obs[5]
+    with pytest.raises(ContractError, match="observation order differs at term 5"):
+        check_contract(g1_contract, dataclasses.replace(_target(g1_contract), observations=obs))
+    with pytest.raises(ContractError, match="'extra_term' is missing"):
+        check_contract(g1_contract, dataclasses.replace(_target(g1_contract),
+                                                        observations=[*g1_contract.observations,
+                                                                      ObservationTerm("extra_term", 3)]))
