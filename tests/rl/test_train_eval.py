@@ -169,3 +169,63 @@ def test_motion_args_swallowed_hydra_overrides_are_given_back(tmp_path, monkeypa
     argv = prepare_argv(["--task", TASK, "--motion", str(clip), "env.scene.num_envs=4", "--device", "cpu"])
     assert "env.scene.num_envs=4" in argv
     assert os.environ[MOTION_ENV_VAR] == str(clip.resolve())
+
+
+# --- issue #6: the contract written by training, export at the end of training and from a checkpoint ---
+
+
+def test_training_writes_the_contract_and_exports_at_its_end(workspace):
+    from mimiclab.deploy.contract import load_contract
+    from mimiclab.deploy.onnx_policy import OnnxPolicy
+    from mimiclab.robots.g1 import G1
+
+    run = workspace["first_run"]
+    at_start = load_contract(run / "contract.json")
+    policy = OnnxPolicy.load(run / "exported")
+    assert policy.contract.digest() == at_start.digest()
+    assert policy.contract.extra["iteration"] == 1
+    c = at_start  # read off the managers: it must agree with the robot table and the reference MDP
+    assert c.joint_names == G1.joint_names and c.task == TASK
+    for k, attr in (("kp", "kp"), ("kd", "kd"), ("default_joint_pos", "default_pos"), ("action_scale", "action_scale")):
+        assert getattr(c, k) == pytest.approx([getattr(j, attr) for j in G1.joints], rel=1e-5), k
+    assert c.action_offset == pytest.approx(c.default_joint_pos)
+    assert c.armature == pytest.approx([j.actuator.armature for j in G1.joints], rel=1e-5)
+    assert c.effort_limit == pytest.approx([j.actuator.effort_limit for j in G1.joints])
+    assert [t.name for t in c.observations] == ["ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori",
+                                                "projected_gravity", "base_ang_vel", "joint_pos", "joint_vel",
+                                                "actions"]
+    assert c.observation_dim == 245 and c.future_offsets == (1, 2, 4, 8)
+    assert c.reference_inputs == ("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori")
+    assert (c.anchor_body, c.base_body, c.physics_dt, c.decimation) == ("torso_link", "pelvis", 0.005, 4)
+
+
+def test_export_cli_writes_a_validated_policy(workspace, tmp_path):
+    from mimiclab.deploy.onnx_policy import OnnxPolicy
+
+    ck = next((workspace["ws"] / "logs" / "rsl_rl" / "g1_tracking").glob("*/model_2.pt"))
+    res = _ok(_mimiclab("export", "--checkpoint", ck, "-o", tmp_path / "out", cwd=tmp_path))
+    assert "245 numbers" in res.stdout
+    policy = OnnxPolicy.load(tmp_path / "out")  # hash + metadata + inputs checked against the contract
+    assert policy.contract.extra["iteration"] == 2
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+    zeros = {t.name: [0.0] * t.dim for t in policy.contract.observations}
+    assert policy(zeros).shape == (29,)
+
+
+def test_eval_refuses_a_checkpoint_whose_contract_does_not_fit(workspace, clips, tmp_path):
+    import shutil
+
+    run = next((workspace["ws"] / "logs" / "rsl_rl" / "g1_tracking").glob("*/model_2.pt")).parent
+    bad = tmp_path / "run"
+    bad.mkdir()
+    shutil.copy(run / "model_2.pt", bad / "model_2.pt")
+    contract = json.loads((run / "contract.json").read_text())
+    contract["joint_names"][0], contract["joint_names"][1] = contract["joint_names"][1], contract["joint_names"][0]
+    (bad / "contract.json").write_text(json.dumps(contract))
+    line = _one_line_error(_mimiclab("eval", "--checkpoint", bad / "model_2.pt", "--motion", clips / "walk.npz",
+                                     "-o", tmp_path / "ev", cwd=tmp_path), "eval")
+    assert "joint_names order differs" in line and "index 0" in line
+    line = _one_line_error(_mimiclab("export", "--checkpoint", bad / "model_2.pt", "-o", tmp_path / "x",
+                                     cwd=tmp_path), "export")
+    assert "joint_names order differs" in line
+    assert not (tmp_path / "x" / "policy.onnx").exists()

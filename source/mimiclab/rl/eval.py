@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -113,10 +114,7 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
     import gymnasium as gym
     import torch
     from isaaclab.cli import load_external_tasks
-    from isaaclab.utils import to_dict
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
-    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry, parse_env_cfg
-    from rsl_rl.runners import OnPolicyRunner
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
 
     load_external_tasks()
     if task not in gym.registry:
@@ -134,14 +132,13 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         step_dt = float(base.step_dt)
         # every clip must end by its motion_end termination, never by the episode time-out
         base.cfg.episode_length_s = float(lib.duration.max()) + 2 * step_dt  # max_episode_length reads it
-        wrapped = RslRlVecEnvWrapper(env)
+        from mimiclab.rl.export import check_checkpoint_contract, make_runner
 
-        import importlib.metadata as md
-
-        agent_cfg = load_cfg_from_registry(task, "rsl_rl_cfg_entry_point")
-        agent_cfg.device = device
-        agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, md.version("rsl-rl-lib"))
-        runner = OnPolicyRunner(wrapped, to_dict(agent_cfg), log_dir=None, device=device)
+        if check_checkpoint_contract(checkpoint, env, task) is None:
+            print(f"mimiclab eval: note: no contract.json beside {checkpoint}; the policy's observation layout "
+                  "was not checked", file=sys.stderr)
+        runner = make_runner(env, task, device)
+        wrapped = runner.env
         try:
             runner.alg.load(state, {"actor": True}, True)
         except (RuntimeError, KeyError) as e:

@@ -109,6 +109,7 @@ def _atomic_runner_class():
     from rsl_rl.runners import OnPolicyRunner
 
     from mimiclab.motion.format import atomic_write
+    from mimiclab.rl import export
 
     class AtomicOnPolicyRunner(OnPolicyRunner):
         """rsl_rl's OnPolicyRunner with atomic checkpoints and resume continuing the iteration count."""
@@ -136,6 +137,23 @@ def _atomic_runner_class():
             if not torch.distributed.is_initialized():
                 torch.distributed.init_process_group(backend="gloo", rank=self.gpu_global_rank,
                                                      world_size=self.gpu_world_size)
+
+        def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
+            """rsl_rl's learn, with the deployment contract written before (``<run>/contract.json``)
+            and ``policy.onnx`` + contract exported after (``<run>/exported/``), on rank 0."""
+            log_dir = self.logger.log_dir if not self.logger.disable_logs else None
+            exporting = log_dir is not None and export.is_tracking_env(self.env)
+            task = getattr(getattr(self.env.unwrapped, "spec", None), "id", None) or "unknown"
+            if exporting:
+                from mimiclab.deploy.contract import save_contract
+
+                save_contract(export.contract_from_env(self.env, task), Path(log_dir) / "contract.json")
+            super().learn(num_learning_iterations, init_at_random_ep_len=init_at_random_ep_len)
+            if exporting:
+                out = Path(log_dir) / "exported"
+                export.export_runner(self, self.env, task, out,
+                                     extra={"iteration": self.current_learning_iteration, "run": str(log_dir)})
+                print(f"[mimiclab] exported {out / 'policy.onnx'} and {out / 'contract.json'}")
 
         def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
                  map_location: str | None = None) -> dict:

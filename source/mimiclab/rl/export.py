@@ -1,0 +1,247 @@
+"""``mimiclab export``: a checkpoint → ``policy.onnx`` + ``contract.json``, the contract read off the
+task's own managers (never written by hand, so it cannot drift from training).
+
+    export_checkpoint("logs/rsl_rl/g1_tracking/<run>/model_100.pt", "exported/")
+
+Training calls :func:`export_runner` at its end (``<run>/exported/``) and writes the contract at its
+start (``<run>/contract.json``), so every checkpoint has a contract beside it; eval and play check
+that contract against the env they build (:func:`check_checkpoint_contract`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from mimiclab.deploy.contract import (
+    CONTRACT_FILE,
+    Contract,
+    ContractError,
+    DeploymentTarget,
+    ObservationTerm,
+    check_contract,
+    load_contract,
+)
+
+EXPORT_TASK = "Mimic-Track-G1-Play"
+POLICY_GROUP = "policy"
+ACTION_TERM = "joint_pos"
+COMMAND = "motion"
+
+
+class ExportError(ValueError):
+    """Bad input to export (one-line message)."""
+
+
+def _values(x, ids) -> tuple[float, ...]:
+    t = x.torch if hasattr(x, "torch") else x
+    return tuple(float(v) for v in t[0, ids].tolist())
+
+
+def contract_from_env(env, task: str) -> Contract:
+    """The deployment contract of a built tracking env (``gym.make`` result or its ``unwrapped``)."""
+    import torch
+
+    base = getattr(env, "unwrapped", env)
+    om, am = base.observation_manager, base.action_manager
+    robot = base.scene["robot"]
+    action = am.get_term(ACTION_TERM)
+    joint_names = tuple(action._joint_names)
+    ids = [robot.joint_names.index(j) for j in joint_names]
+    if list(robot.joint_names) != list(joint_names):
+        # joint-wise observations (joint_pos, joint_vel, ref_joint_pos) follow the articulation's order
+        raise ExportError(f"the articulation's joint order {list(robot.joint_names)[:3]}... differs from the "
+                          f"action order {list(joint_names)[:3]}...; joint observations would be ambiguous")
+    n = len(joint_names)
+
+    def per_joint(v) -> tuple[float, ...]:
+        t = torch.as_tensor(v, dtype=torch.float32).reshape(-1)
+        if t.numel() == 1:
+            t = t.expand(n)
+        elif t.numel() != n:
+            t = t.reshape(-1, n)[0]
+        return tuple(float(x) for x in t.tolist())
+
+    names = list(om.active_terms[POLICY_GROUP])
+    dims = om.group_obs_term_dim[POLICY_GROUP]
+    cfgs = om._group_obs_term_cfgs[POLICY_GROUP]
+    observations = tuple(ObservationTerm(name, int(dim[-1]), int(cfg.history_length or 0))
+                         for name, dim, cfg in zip(names, dims, cfgs))
+    reference = tuple(name for name, cfg in zip(names, cfgs) if "command_name" in (cfg.params or {}))
+    cmd = base.command_manager.get_term(COMMAND)
+    data = robot.data
+    default = _nominal_default_joint_pos(robot, joint_names)  # envs may carry randomised encoder offsets
+    offset = default if action.cfg.use_default_offset else per_joint(action._offset)
+    return Contract(
+        robot="g1_29dof", task=task, joint_names=joint_names,
+        kp=_values(data.joint_stiffness, ids), kd=_values(data.joint_damping, ids),
+        armature=_values(data.joint_armature, ids), effort_limit=_values(data.joint_effort_limits, ids),
+        action_scale=per_joint(action._scale), action_offset=offset,
+        default_joint_pos=default, observations=observations,
+        reference_inputs=reference, anchor_body=cmd.cfg.anchor_body_name, base_body=robot.body_names[0],
+        tracked_bodies=tuple(cmd.body_names), future_offsets=tuple(cmd.future_offsets),
+        physics_dt=float(base.physics_dt), decimation=int(base.cfg.decimation))
+
+
+def _nominal_default_joint_pos(robot, joint_names) -> tuple[float, ...]:
+    """The articulation config's standing pose (before any randomisation), in `joint_names` order."""
+    from isaaclab.utils.string import resolve_matching_names_values
+
+    ids, names, values = resolve_matching_names_values(dict(robot.cfg.init_state.joint_pos), list(joint_names),
+                                                       preserve_order=True)
+    got = dict(zip(names, values))
+    missing = [j for j in joint_names if j not in got]
+    if missing:
+        raise ExportError(f"the articulation config gives no default position for joint '{missing[0]}'")
+    return tuple(float(got[j]) for j in joint_names)
+
+
+def target_of(contract: Contract) -> DeploymentTarget:
+    """Everything of `contract` that a consumer checks (the env-side view used by eval and play)."""
+    return DeploymentTarget(joint_names=contract.joint_names, kp=contract.kp, kd=contract.kd,
+                            observations=contract.observations, physics_dt=contract.physics_dt,
+                            decimation=contract.decimation, control_dt=contract.control_dt,
+                            anchor_body=contract.anchor_body, base_body=contract.base_body,
+                            future_offsets=contract.future_offsets)
+
+
+def check_checkpoint_contract(checkpoint: str | os.PathLike, env, task: str) -> Contract | None:
+    """Check the ``contract.json`` beside `checkpoint` (its run folder) against the built `env`;
+    ContractError on mismatch, None (and nothing checked) when the run has no contract."""
+    path = Path(checkpoint).parent / CONTRACT_FILE
+    if not path.is_file():
+        return None
+    contract = load_contract(path)
+    check_contract(contract, target_of(contract_from_env(env, task)), source=str(path))
+    return contract
+
+
+def actor_modules(runner):
+    """(normaliser, deterministic MLP) of an rsl_rl 5 runner's actor, on the CPU."""
+    import torch
+
+    actor = runner.alg.get_policy()
+    if getattr(actor, "is_recurrent", False):
+        raise ExportError("recurrent actors are not supported by mimiclab export yet")
+    if list(getattr(actor, "obs_groups", [POLICY_GROUP])) != [POLICY_GROUP]:
+        raise ExportError(f"the actor reads observation groups {actor.obs_groups}, export expects ['policy']")
+    mlp = actor.mlp
+    if actor.distribution is not None:
+        mlp = torch.nn.Sequential(mlp, actor.distribution.as_deterministic_output_module())
+    return actor.obs_normalizer, mlp
+
+
+def export_runner(runner, env, task: str, out_dir: str | os.PathLike, extra: dict | None = None) -> Contract:
+    """Write ``policy.onnx`` + ``contract.json`` of a live runner/env pair into `out_dir`."""
+    import dataclasses
+
+    from mimiclab.deploy.onnx_policy import write_policy_onnx
+
+    contract = contract_from_env(env, task)
+    if extra:
+        contract = dataclasses.replace(contract, extra=dict(extra))
+    normalizer, mlp = actor_modules(runner)
+    contract = write_policy_onnx(normalizer, mlp, contract, out_dir)
+    _check_onnx_matches_actor(runner, env, Path(out_dir))
+    return contract
+
+
+def _check_onnx_matches_actor(runner, env, out_dir: Path, atol: float = 1e-4) -> None:
+    """The exported ONNX must give the actor's deterministic actions on the env's current observations."""
+    import numpy as np
+    import torch
+
+    from mimiclab.deploy.onnx_policy import OnnxPolicy
+
+    base = getattr(env, "unwrapped", env)
+    policy = OnnxPolicy.load(out_dir)
+    obs = base.observation_manager.compute_group(POLICY_GROUP)[:1].detach().cpu()
+    terms, start = {}, 0
+    for t in policy.contract.observations:
+        width = t.dim * max(t.history_length, 1)
+        terms[t.name] = obs[0, start:start + width].numpy()
+        start += width
+    normalizer, mlp = actor_modules(runner)
+    with torch.no_grad():
+        dev = next(mlp.parameters()).device
+        want = mlp(normalizer(obs.to(dev))).cpu().numpy()[0]
+    got = policy(terms)
+    err = float(np.abs(got - want).max())
+    if not err <= atol:
+        raise ExportError(f"{out_dir}: the ONNX policy differs from the actor by {err:.2e} (> {atol:g})")
+
+
+def is_tracking_env(env) -> bool:
+    """Whether `env` has the tracking task's motion command (the only task family export supports)."""
+    base = getattr(env, "unwrapped", env)
+    return COMMAND in base.command_manager.active_terms
+
+
+def _standing_clip(folder: Path) -> Path:
+    """A 1 s clip of the G1 standing in its default pose (export needs a reference, not a specific one)."""
+    import numpy as np
+
+    from mimiclab.motion.format import save_motion
+    from mimiclab.motion.kinematics import motion_from_joint_trajectory
+    from mimiclab.robots.g1 import G1
+
+    frames = 50
+    q = np.tile(np.array([j.default_pos for j in G1.joints]), (frames, 1))
+    root = np.tile([0.0, 0.0, G1.default_root_height], (frames, 1))
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (frames, 1))
+    motion = motion_from_joint_trajectory(root, quat, q, fps=50.0, joint_names=list(G1.joint_names))
+    return save_motion(folder / "standing.npz", motion)
+
+
+def export_checkpoint(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, task: str = EXPORT_TASK,
+                      device: str = "cpu") -> Contract:
+    """Build `task` with one env, load the checkpoint's actor, write ``policy.onnx`` + ``contract.json``."""
+    from mimiclab.rl.eval import load_actor_state
+
+    state = load_actor_state(checkpoint, device)
+    import gymnasium as gym
+    from isaaclab.cli import load_external_tasks
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    load_external_tasks()
+    if task not in gym.registry:
+        raise ExportError(f"unknown task '{task}'")
+    with tempfile.TemporaryDirectory(prefix="mimiclab-export-") as tmp:
+        cfg = parse_env_cfg(task, device=device, num_envs=1)
+        cfg.sim.physics.use_cuda_graph = device.startswith("cuda")
+        cfg.commands.motion.motion_files = [str(_standing_clip(Path(tmp)))]
+        env = gym.make(task, cfg=cfg)
+        try:
+            runner = make_runner(env, task, device)
+            try:
+                runner.alg.load(state, {"actor": True}, True)
+            except (RuntimeError, KeyError) as e:
+                raise ExportError(f"checkpoint {checkpoint}: does not fit {task}'s policy "
+                                  f"({str(e).splitlines()[0]})") from e
+            check_checkpoint_contract(checkpoint, env, task)
+            return export_runner(runner, env, task, out_dir,
+                                 extra={"checkpoint": str(Path(checkpoint).resolve()),
+                                        "iteration": int(state.get("iter", -1))})
+        finally:
+            env.close()
+
+
+def make_runner(env, task: str, device: str):
+    """An rsl_rl OnPolicyRunner for `env` with the task's registered agent config (no logging)."""
+    import importlib.metadata as md
+
+    from isaaclab.utils import to_dict
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
+    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+    from rsl_rl.runners import OnPolicyRunner
+
+    agent_cfg = load_cfg_from_registry(task, "rsl_rl_cfg_entry_point")
+    agent_cfg.device = device
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, md.version("rsl-rl-lib"))
+    wrapped = env if isinstance(env, RslRlVecEnvWrapper) else RslRlVecEnvWrapper(env)
+    return OnPolicyRunner(wrapped, to_dict(agent_cfg), log_dir=None, device=device)
+
+
+__all__ = ["ExportError", "ContractError", "contract_from_env", "target_of", "check_checkpoint_contract",
+           "export_runner", "export_checkpoint", "make_runner", "actor_modules"]
