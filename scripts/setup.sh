@@ -80,6 +80,17 @@ else
   echo "==> pinned stack already installed (scripts/requirements.txt unchanged)"
 fi
 
+# sim2sim --video renders offscreen with OSMesa (MUJOCO_GL=osmesa); without it videos are disabled.
+if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    step "install libosmesa6 (offscreen rendering for sim2sim --video)" \
+      bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q libosmesa6 || \
+               (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libosmesa6)"
+  else
+    echo "==> note: libosmesa6 missing and not root: sim2sim --video is disabled (writes a keyframe PNG)"
+  fi
+fi
+
 step "build + install mimiclab (editable, _C and _C_cuda when nvcc is found)" \
   "${PIP[@]}" install --no-build-isolation --no-deps -e .
 step "provision G1 assets (MJCF from mjlab $( "$VPY" -c 'from mimiclab.robots.assets import MJLAB_VERSION as v; print(v)'), USD)" \

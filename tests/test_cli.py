@@ -24,13 +24,11 @@ def test_doctor_is_usable_here_and_names_everything():
     assert all(c["status"] != "fail" for c in checks.values())
 
 
-@pytest.mark.parametrize("argv, issue", [
-    (["export", "--checkpoint", "m.pt", "-o", "x"], "#6"),
-])
-def test_commands_not_built_yet_say_so(argv, issue):
-    res = _mimiclab(*argv)
-    assert res.returncode == 2
-    assert "not available yet" in res.stderr and issue in res.stderr
+def test_export_of_a_missing_checkpoint_is_a_one_line_error(tmp_path):
+    res = _mimiclab("export", "--checkpoint", str(tmp_path / "m.pt"), "-o", str(tmp_path / "x"))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [f"mimiclab export: error: checkpoint {tmp_path / 'm.pt'}: no such file"]
+    assert not (tmp_path / "x").exists()
 
 
 def test_bench_kernels_writes_side_by_side_results(tmp_path):

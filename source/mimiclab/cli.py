@@ -1,7 +1,5 @@
-"""The `mimiclab` command (also `python -m mimiclab`).
-
-Commands that later issues fill in are declared with their final arguments, so `--help` shows the
-whole pipeline; running one that is not there yet says so and exits 2.
+"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, train, play, eval,
+export, sim2sim, bench, demo. Bad input: one line `mimiclab <command>: error: ...` on stderr, exit 1.
 """
 
 from __future__ import annotations
@@ -10,13 +8,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-# command -> the issue that builds it
-_NOT_YET = {
-    "export": "#6 (export and sim2sim)",
-    "sim2sim": "#6 (export and sim2sim)",
-}
-
 
 class CliError(Exception):
     """A user-facing error: printed as one line, exit code 1."""
@@ -103,6 +94,36 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from mimiclab.rl.export import export_checkpoint
+
+    contract = export_checkpoint(args.checkpoint, args.output, device=args.device or "cpu")
+    out = Path(args.output)
+    print(f"exported {out / 'policy.onnx'} and {out / 'contract.json'}: {contract.num_actions} joints, "
+          f"{len(contract.observations)} observation terms ({contract.observation_dim} numbers; reference "
+          f"inputs {', '.join(contract.reference_inputs)}), control dt {contract.control_dt:g} s")
+    return 0
+
+
+def _cmd_sim2sim(args: argparse.Namespace) -> int:
+    from mimiclab.sim2sim.metrics import format_table
+    from mimiclab.sim2sim.perturbations import Perturbations
+    from mimiclab.sim2sim.runner import METRICS_FILE, run_sim2sim
+
+    p = Perturbations(push=args.push, friction_scale=args.friction_scale, added_mass=args.added_mass,
+                      action_delay=args.action_delay, seed=args.seed)
+    report = run_sim2sim(args.policy, args.motion, args.output, episodes=args.episodes, video=args.video,
+                         perturbations=p)
+    print(format_table(report))
+    t = report["timing"]
+    if t["steps_per_s"]:
+        print(f"{t['control_steps']} control steps, {t['steps_per_s']:.0f} steps/s (physics + policy, CPU)")
+    if report["video"]:
+        print(f"video: {report['video']}")
+    print(f"metrics: {Path(args.output) / METRICS_FILE}")
+    return 0
+
+
 def _default_device() -> str:
     import torch
 
@@ -112,7 +133,8 @@ def _default_device() -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from mimiclab.demo import run_demo
 
-    return run_demo(Path(args.output))
+    return run_demo(Path(args.output), preset=args.preset, inputs=args.input, num_envs=args.num_envs,
+                    iterations=args.iterations, device=args.device)
 
 
 def _write_json_atomic(path: Path, data: object) -> None:
@@ -173,12 +195,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("export", help="checkpoint → policy.onnx + contract.json")
     x.add_argument("--checkpoint", required=True)
-    x.add_argument("-o", "--output", required=True)
+    x.add_argument("-o", "--output", required=True, help="folder for policy.onnx and contract.json")
+    x.add_argument("--device", help="device for building the task (default: cpu)")
+    x.set_defaults(func=_cmd_export)
 
     s = sub.add_parser("sim2sim", help="run an exported policy in MuJoCo → metrics.json")
-    s.add_argument("--policy", required=True)
-    s.add_argument("--motion", required=True)
-    s.add_argument("--video")
+    s.add_argument("--policy", required=True, help="folder with policy.onnx and contract.json")
+    s.add_argument("--motion", required=True, nargs="+", help="G1 motion files, folders or globs")
+    s.add_argument("-o", "--output", default="sim2sim_out", help="folder for metrics.json and the plots")
+    s.add_argument("--video", help="MP4 of the first episode of every clip (keyframe PNG if rendering fails)")
+    s.add_argument("--episodes", type=int, default=1, help="episodes per clip (default: 1)")
+    s.add_argument("--push", action="store_true", help="random root-velocity kicks every 1-3 s")
+    s.add_argument("--friction-scale", type=float, default=1.0, help="multiplies every friction coefficient")
+    s.add_argument("--added-mass", type=float, default=0.0, help="kg added to the torso_link")
+    s.add_argument("--action-delay", type=int, default=0, help="control steps between action and target")
+    s.add_argument("--seed", type=int, default=0, help="seed of the pushes")
+    s.set_defaults(func=_cmd_sim2sim)
 
     b = sub.add_parser("bench", help="throughput and ratios measured side by side in one run")
     b.add_argument("what", choices=["kernels", "env", "retarget"])
@@ -190,11 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_cmd_bench)
 
     m = sub.add_parser("demo", help="the main job end to end on the device present")
-    m.add_argument("-o", "--output", default="demo_out")
+    m.add_argument("-o", "--output", default="demo_out", help="run folder (re-running reuses finished stages)")
+    m.add_argument("--preset", choices=["cpu-quick", "gpu-full"],
+                   help="stage sizes (default: gpu-full with CUDA, else cpu-quick)")
+    m.add_argument("--input", nargs="+", metavar="FILE",
+                   help="your human motion (BVH, keypoints, G1 CSV, npz); default: the shipped synthetic samples")
+    m.add_argument("--num-envs", type=int, help="override the preset's training envs")
+    m.add_argument("--iterations", type=int, help="override the preset's PPO iterations")
+    m.add_argument("--device", help="cuda:0 when CUDA is available, else cpu")
     m.set_defaults(func=_cmd_demo)
 
-    for name in _NOT_YET:
-        sub.choices[name].set_defaults(func=None)
     return p
 
 
@@ -206,10 +243,6 @@ def main(argv: list[str] | None = None) -> int:
         args.raw_argv = argv[1:]
     else:
         args = parser.parse_args(argv)
-    if args.func is None:
-        print(f"mimiclab {args.command}: not available yet — it lands with issue {_NOT_YET[args.command]}",
-              file=sys.stderr)
-        return 2
     from mimiclab.robots.assets import AssetError
 
     try:

@@ -87,7 +87,11 @@ def test_resume_continues_from_the_last_checkpoint(workspace):
     assert sorted(p.name for p in runs[1].glob("model_*.pt")) == ["model_2.pt"]  # the count continues
     import torch
 
-    assert torch.load(runs[1] / "model_2.pt", weights_only=True)["iter"] == 2
+    resumed = torch.load(runs[1] / "model_2.pt", weights_only=True)
+    assert resumed["iter"] == 2
+    first = torch.load(workspace["first_run"] / "model_1.pt", weights_only=True)["motion_sampler"]
+    assert resumed["motion_sampler"]["failure"].shape == first["failure"].shape  # adaptive sampling state saved
+    assert "motion sampler state not restored" not in workspace["second"].stdout
 
 
 def test_eval_writes_finite_metrics_for_every_clip(workspace, clips, tmp_path):

@@ -30,3 +30,15 @@ def physics_step():
         env.scene.update(dt=env.physics_dt)
 
     return step
+
+
+@pytest.fixture(scope="session")
+def mujoco_twin():
+    """tests/tasks/mujoco_twin.py: the sim2sim MuJoCo side of the parity tests."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("mujoco_twin", Path(__file__).with_name("mujoco_twin.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -76,6 +76,27 @@ def _standing_root_height(feet: FootCapsules, tree) -> float:
     return -feet.sole_heights(pos[:, ids], quat[:, ids]).min().item()
 
 
+def _place_upright_at_rest(env, pelvis_z: float) -> torch.Tensor:
+    """Every env's G1 upright in the default pose with the pelvis at `pelvis_z` [m], at rest, PD
+    targets the default pose (no feed-forward); returns the default joint positions (N, J)."""
+    robot = env.scene["robot"]
+    n = env.num_envs
+    q0 = robot.data.default_joint_pos.torch.clone()
+    pose = torch.zeros(n, 7)
+    pose[:, :2] = env.scene.env_origins[:, :2]
+    pose[:, 2] = pelvis_z
+    pose[:, 6] = 1.0  # identity, XYZW
+    robot.write_root_pose_to_sim_index(root_pose=pose)
+    robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(n, 6))
+    robot.write_joint_position_to_sim_index(position=q0)
+    robot.write_joint_velocity_to_sim_index(velocity=torch.zeros_like(q0))
+    robot.actuators.target_command.set_position_index(value=q0)
+    robot.actuators.target_command.set_velocity_index(value=torch.zeros_like(q0))
+    robot.actuators.target_command.set_effort_index(value=torch.zeros_like(q0))
+    env.scene.update(dt=0.0)
+    return q0
+
+
 def test_free_g1_dropped_from_5cm_lands_upright(env, num_envs, physics_step, g1_mjcf, g1_tree):
     from isaaclab.utils.math import convert_quat
 
@@ -85,18 +106,7 @@ def test_free_g1_dropped_from_5cm_lands_upright(env, num_envs, physics_step, g1_
     stand_z = _standing_root_height(feet, g1_tree)
     assert 0.7 < stand_z < 0.8
 
-    q0 = robot.data.default_joint_pos.torch.clone()
-    pose = torch.zeros(num_envs, 7)
-    pose[:, :2] = env.scene.env_origins[:, :2]
-    pose[:, 2] = stand_z + 0.05
-    pose[:, 6] = 1.0  # identity, XYZW
-    robot.write_root_pose_to_sim_index(root_pose=pose)
-    robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(num_envs, 6))
-    robot.write_joint_position_to_sim_index(position=q0)
-    robot.write_joint_velocity_to_sim_index(velocity=torch.zeros_like(q0))
-    robot.actuators.target_command.set_position_index(value=q0)
-    robot.actuators.target_command.set_velocity_index(value=torch.zeros_like(q0))
-    env.scene.update(dt=0.0)
+    _place_upright_at_rest(env, stand_z + 0.05)
 
     def soles() -> torch.Tensor:
         pos = robot.data.body_link_pos_w.torch[:, foot_ids]
@@ -129,3 +139,41 @@ def test_isaaclab_train_finds_and_trains_the_task(tmp_path):
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     checkpoints = sorted(p.name for p in tmp_path.glob("logs/rsl_rl/g1_stand/*/model_*.pt"))
     assert checkpoints == ["model_0.pt", "model_1.pt"], checkpoints
+
+
+def test_drop_pelvis_height_matches_sim2sim_mujoco(env, num_envs, physics_step, g1_mjcf, g1_tree, mujoco_twin):
+    """Issue #6 parity (a): a free G1 dropped from 5 cm onto the ground under PD toward the default pose:
+    the pelvis height over the first 0.5 s agrees between Isaac Lab (Newton) and the sim2sim MuJoCo model."""
+    import mujoco
+    import numpy as np
+
+    from mimiclab.sim2sim.model import RobotIndex, build_model
+
+    robot = env.scene["robot"]
+    feet = FootCapsules.from_mjcf(g1_mjcf, G1.foot_bodies)
+    z0 = _standing_root_height(feet, g1_tree) + 0.05
+    q0 = _place_upright_at_rest(env, z0)
+
+    contract = mujoco_twin.g1_contract_from_table()
+    model = build_model(contract)
+    data = mujoco.MjData(model)
+    index = RobotIndex(model, contract.joint_names)
+    names = list(robot.joint_names)
+    order = [names.index(j) for j in contract.joint_names]
+    data.qpos[index.root_qpos] = [0.0, 0.0, z0, 1.0, 0.0, 0.0, 0.0]
+    data.qpos[index.qpos_adr] = q0[0, order].double().numpy()
+    data.ctrl[index.actuator_of_joint] = q0[0, order].double().numpy()
+    isaac, twin = [], []
+    for _ in range(int(round(0.5 / env.physics_dt))):
+        physics_step(env)
+        mujoco.mj_step(model, data)
+        isaac.append(float(robot.data.root_pos_w.torch[0, 2]))
+        twin.append(float(data.qpos[index.root_qpos][2]))
+    isaac, twin = np.array(isaac), np.array(twin)
+    assert isaac.min() < z0 - 0.04  # it really fell onto the ground
+    err = np.abs(isaac - twin)
+    assert err.max() < DROP_PARITY_TOL_M, (f"pelvis height differs by up to {err.max() * 1000:.4f} mm at "
+                                           f"t = {(err.argmax() + 1) * env.physics_dt:.3f} s")
+
+
+DROP_PARITY_TOL_M = 1e-4  # measured here: 3e-7 m

@@ -9,20 +9,7 @@ than the number of clips: envs take the next clip when they finish). The episode
 cover the longest clip, so an episode ends when its clip ends (success) or a termination fires
 (failure). The policy runs deterministically (the actor's mean).
 
-Metrics (public contract, reused by sim2sim). Per step k = 1 … end of the episode (the state the
-step produced, the reference at the same time), per clip averaged over its steps, ``overall`` the
-mean over clips (``success_rate``: fraction of clips with ``success``):
-
-=========================  ======  ===============================================================
-``success``                bool    the clip reached its end with no termination (per clip)
-``success_rate``           1       fraction of successful clips (overall)
-``mpkpe``                  m       mean over tracked bodies of ‖p_ref − p_robot‖, world frame
-``root_relative_mpkpe``    m       same with each side's root (pelvis) position subtracted
-``joint_pos_error``        rad     mean over joints of |q_ref − q|
-``joint_vel_error``        rad/s   mean over joints of |q̇_ref − q̇|
-``ee_pos_error``           m       mean over end effectors (ankles, wrists) of ‖p_ref − p‖, world
-``ee_ori_error``           rad     mean over end effectors of the rotation angle between ref and robot
-=========================  ======  ===============================================================
+Metrics: ``mimiclab.deploy.metrics`` (names, units and meanings shared with sim2sim).
 
 Per clip also: ``frames`` (clip length), ``duration_s``, ``steps`` (control steps evaluated) and
 ``tracked_s`` (time tracked before the episode ended). Tracked bodies are the task's (14, anchor
@@ -38,15 +25,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mimiclab.deploy.metrics import END_EFFECTORS, METRIC_UNITS, METRICS_FILE, ROOT_BODY, STEP_METRICS, format_table
+from mimiclab.deploy.metrics import summary as _summary
 from mimiclab.rl.motion_args import expand_motion_args
 
 EVAL_TASK = "Mimic-Track-G1-Play"
-ROOT_BODY = "pelvis"
-END_EFFECTORS = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
-STEP_METRICS = ("mpkpe", "root_relative_mpkpe", "joint_pos_error", "joint_vel_error", "ee_pos_error", "ee_ori_error")
-METRIC_UNITS = {"success": "bool", "success_rate": "1", "mpkpe": "m", "root_relative_mpkpe": "m",
-                "joint_pos_error": "rad", "joint_vel_error": "rad/s", "ee_pos_error": "m", "ee_ori_error": "rad"}
-METRICS_FILE = "metrics.json"
 
 
 class EvalError(ValueError):
@@ -88,14 +71,6 @@ def load_actor_state(checkpoint: str | os.PathLike, device: str) -> dict:
     if not isinstance(data, dict) or "actor_state_dict" not in data:
         raise EvalError(f"checkpoint {checkpoint}: no actor_state_dict (not an rsl_rl 5 PPO checkpoint)")
     return data
-
-
-def _summary(clips: dict) -> dict:
-    out = {"num_clips": len(clips), "success_rate": sum(c["success"] for c in clips.values()) / max(len(clips), 1)}
-    for m in STEP_METRICS:
-        vals = [c[m] for c in clips.values()]
-        out[m] = sum(vals) / len(vals) if vals else float("nan")
-    return out
 
 
 def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.PathLike], device: str = "cpu",
@@ -203,17 +178,5 @@ def write_metrics(path: str | os.PathLike, report: dict) -> Path:
     return atomic_write(path, lambda f: f.write(json.dumps(report, indent=2).encode()))
 
 
-def format_table(report: dict) -> str:
-    """Per-clip table plus the overall line."""
-    cols = ("success",) + STEP_METRICS
-    head = f"{'clip':<24}" + "".join(f"{c:>20}" for c in cols)
-    rows = [head, "-" * len(head)]
-
-    def cell(v):
-        return f"{('yes' if v else 'no'):>20}" if isinstance(v, bool) else f"{v:>20.4f}"
-
-    for name, c in report["clips"].items():
-        rows.append(f"{name[:24]:<24}" + "".join(cell(c[k]) for k in cols))
-    o = report["overall"]
-    rows.append(f"{'overall':<24}" + f"{o['success_rate']:>20.2f}" + "".join(cell(o[k]) for k in STEP_METRICS))
-    return "\n".join(rows)
+__all__ = ["EvalError", "evaluate", "step_errors", "load_actor_state", "write_metrics", "format_table",
+           "END_EFFECTORS", "METRIC_UNITS", "METRICS_FILE", "ROOT_BODY", "STEP_METRICS"]

@@ -118,6 +118,9 @@ def _atomic_runner_class():
             saved = self.alg.save()
             saved["iter"] = self.current_learning_iteration
             saved["infos"] = infos
+            sampler = self._motion_sampler()
+            if sampler is not None:  # failure-adaptive sampling continues where it was on --resume
+                saved["motion_sampler"] = sampler.state_dict()
             atomic_write(path, lambda f: torch.save(saved, f))
             self.logger.save_model(path, self.current_learning_iteration)
 
@@ -155,9 +158,25 @@ def _atomic_runner_class():
                                      extra={"iteration": self.current_learning_iteration, "run": str(log_dir)})
                 print(f"[mimiclab] exported {out / 'policy.onnx'} and {out / 'contract.json'}")
 
+        def _motion_sampler(self):
+            """The tracking task's failure-adaptive sampler (None for other tasks / evaluation)."""
+            base = self.env.unwrapped
+            if not export.is_tracking_env(base):
+                return None
+            sampler = base.command_manager.get_term("motion").sampler
+            return sampler if hasattr(sampler, "load_state_dict") else None
+
         def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
                  map_location: str | None = None) -> dict:
             infos = super().load(path, load_cfg=load_cfg, strict=strict, map_location=map_location)
+            sampler = self._motion_sampler()
+            if sampler is not None:
+                state = torch.load(path, map_location="cpu", weights_only=True).get("motion_sampler")
+                if state is not None:
+                    try:
+                        sampler.load_state_dict(state)
+                    except ValueError as e:  # another motion set: start the failure statistics afresh
+                        print(f"[mimiclab] motion sampler state not restored: {e}")
             if load_cfg is None or load_cfg.get("iteration", False):
                 self.current_learning_iteration += 1  # the checkpoint's iteration is done
             return infos

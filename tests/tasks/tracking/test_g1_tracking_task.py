@@ -19,18 +19,8 @@ TRACKING_TERMS = ("anchor_pos", "anchor_ori", "body_pos", "body_ori", "body_lin_
 
 
 @pytest.fixture(scope="module")
-def env(two_clips):
-    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
-
-    import mimiclab.tasks  # noqa: F401  (registers the tasks)
-    from mimiclab.tasks.physics import configure_device
-
-    cfg = parse_env_cfg(TASK, device="cpu", num_envs=NUM_ENVS)
-    configure_device(cfg.sim, "cpu")
-    motion = cfg.commands.motion
-    motion.motion_files = [str(p) for p in two_clips]
-    motion.pose_range, motion.velocity_range, motion.joint_position_range = {}, {}, (0.0, 0.0)
-    cfg.events.push_robot = None
+def env(two_clips, make_tracking_cfg):
+    cfg = make_tracking_cfg(two_clips, NUM_ENVS, TASK)
     env = gym.make(TASK, cfg=cfg)
     env.reset(seed=0)
     yield env.unwrapped
@@ -160,3 +150,66 @@ def test_env_steps_per_second_is_reported(env, capsys):
     with capsys.disabled():
         print(f"\nMimic-Track-G1 on cpu: {rate:.0f} env-steps/s ({NUM_ENVS} envs, decimation 4)")
     assert rate > 0
+
+
+def test_sim2sim_observations_equal_the_isaac_actor_terms(env):
+    """Issue #6 parity (b): the same robot state and reference frame fed to the Isaac Lab actor terms and
+    to sim2sim's independent numpy implementation give the same numbers, term by term."""
+    import numpy as np
+    from isaaclab.utils.math import quat_from_euler_xyz
+
+    from mimiclab.motion.format import load_motion
+    from mimiclab.sim2sim.observations import RobotState, observation_terms
+    from mimiclab.sim2sim.reference import ClipReference
+    from mimiclab.sim2sim.rotations import quat_apply_inverse
+    from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
+
+    robot = env.scene["robot"]
+    cmd = env.command_manager.get_term("motion")
+    assert list(robot.joint_names) == list(G1.joint_names)
+    g = torch.Generator().manual_seed(11)
+    n = env.num_envs
+    origins = env.scene.env_origins
+    pos = origins + torch.tensor([0.1, -0.2, 0.8])
+    quat = quat_from_euler_xyz(torch.full((n,), 0.1), torch.full((n,), -0.15), torch.linspace(-2.5, 2.5, n))
+    robot.write_root_pose_to_sim_index(root_pose=torch.cat([pos, quat], -1))
+    robot.write_root_velocity_to_sim_index(root_velocity=torch.randn(n, 6, generator=g))
+    q = robot.data.default_joint_pos.torch + 0.1 * torch.randn(n, 29, generator=g)
+    lim = robot.data.joint_pos_limits.torch
+    robot.write_joint_position_to_sim_index(position=torch.clamp(q, lim[..., 0], lim[..., 1]))
+    robot.write_joint_velocity_to_sim_index(velocity=torch.randn(n, 29, generator=g))
+    env.scene.update(dt=0.0)
+    steps = [15, 25, 10_000, 0]  # the third is past the clip end: futures clamp to the last frame
+    lib = cmd.library
+    clip_ids = torch.tensor([i % lib.num_clips for i in range(n)])
+    cmd.clip_ids[:] = clip_ids
+    cmd.start_times[:] = torch.minimum(torch.tensor(steps, dtype=torch.float32) * env.step_dt,
+                                       lib.duration[clip_ids].float())
+    env.episode_length_buf[:] = 0
+    cmd._version += 1
+    env.action_manager._action[:] = torch.randn(n, 29, generator=g)
+
+    om = env.observation_manager
+    isaac = {name: cfg.func(env, **cfg.params) for name, cfg in
+             zip(om.active_terms["policy"], om._group_obs_term_cfgs["policy"])}
+    data = robot.data
+    anchor = robot.body_names.index("torso_link")
+    for i in range(n):
+        motion = load_motion(lib.clip_paths[int(clip_ids[i])])
+        ref = ClipReference.from_motion(motion, G1.joint_names, TRACKED_BODIES, "torso_link", env.step_dt,
+                                        cmd.future_offsets)
+        k = min(steps[i], int(round(float(cmd.start_times[i]) / env.step_dt)))
+        wxyz = lambda x: np.roll(x.double().numpy(), 1)  # noqa: E731  (Isaac Lab XYZW → wxyz)
+        base_quat = wxyz(data.root_link_quat_w.torch[i])
+        state = RobotState(
+            joint_pos=data.joint_pos.torch[i].double().numpy(), joint_vel=data.joint_vel.torch[i].double().numpy(),
+            base_quat_w=base_quat,
+            base_ang_vel_b=quat_apply_inverse(base_quat, data.root_link_ang_vel_w.torch[i].double().numpy()),
+            anchor_pos_w=(data.body_link_pos_w.torch[i, anchor] - origins[i]).double().numpy(),
+            anchor_quat_w=wxyz(data.body_link_quat_w.torch[i, anchor]))
+        ours = observation_terms(state, ref.step(k), env.action_manager.action[i].double().numpy(),
+                                 data.default_joint_pos.torch[i].double().numpy())
+        assert list(ours) == list(isaac)
+        for name, value in ours.items():
+            np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=2e-4, rtol=0,
+                                       err_msg=f"env {i} term {name}")

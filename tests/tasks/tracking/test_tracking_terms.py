@@ -178,3 +178,30 @@ def test_motion_end_is_reached_at_the_clip_duration():
 def test_missing_motion_files_are_a_clear_error():
     with pytest.raises(ValueError, match="MIMICLAB_MOTION"):
         MotionCommand(MotionCommandCfg(motion_files=[]), env=None)
+
+
+def test_undesired_contacts_count_bodies_above_one_newton():
+    """Count of selected bodies whose net normal force exceeds 1 N in any of the last 3 physics steps."""
+    from isaaclab.managers import SceneEntityCfg
+
+    forces = torch.zeros(N, 3, 5, 3)  # (envs, history, bodies, xyz) [N]
+    forces[1, 0, 0] = torch.tensor([0.0, 0.0, 0.9])  # below the threshold
+    forces[1, 2, 1] = torch.tensor([0.0, 0.6, 0.9])  # |f| ≈ 1.08 N, two steps ago
+    forces[2, :, :4] = torch.tensor([0.0, 0.0, 50.0])  # four bodies, one of them not selected
+    sensor = SimpleNamespace(data=SimpleNamespace(net_normal_forces_w_history=SimpleNamespace(torch=forces)))
+    env = SimpleNamespace(num_envs=N, scene=SimpleNamespace(sensors={"contact_forces": sensor}))
+    cfg = SceneEntityCfg("contact_forces", body_ids=[0, 1, 2, 4])  # body 3 is an end effector here
+    count = mdp.undesired_contacts(env, threshold=1.0, sensor_cfg=cfg)
+    assert count.shape == (N,) and count.tolist() == [0, 1, 3]
+
+
+def test_undesired_contact_pattern_excludes_exactly_the_end_effectors():
+    import re
+
+    from mimiclab.robots.g1 import G1
+    from mimiclab.tasks.tracking.tracking_env_cfg import UNDESIRED_CONTACT_BODIES
+
+    bodies = list(G1.body_names)
+    picked = [b for b in bodies if re.fullmatch(UNDESIRED_CONTACT_BODIES, b)]
+    assert sorted(set(bodies) - set(picked)) == sorted(END_EFFECTORS)
+    assert "left_ankle_pitch_link" in picked and "left_wrist_roll_link" in picked

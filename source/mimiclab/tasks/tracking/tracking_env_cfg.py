@@ -21,6 +21,7 @@ from isaaclab.managers import RewardTermCfg as RewTerm
 from isaaclab.managers import SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 from isaaclab.utils.noise import UniformNoiseCfg as Unoise
 
@@ -29,6 +30,8 @@ from mimiclab.tasks.tracking import mdp
 
 MOTION_ENV_VAR = "MIMICLAB_MOTION"
 END_EFFECTORS = ["left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link"]
+# every body except the end effectors (ankles and wrists may touch the ground or objects)
+UNDESIRED_CONTACT_BODIES = "^" + "".join(f"(?!{b}$)" for b in END_EFFECTORS) + ".+$"
 
 
 def motion_files_from_env() -> list[str]:
@@ -40,6 +43,9 @@ def motion_files_from_env() -> list[str]:
 class TrackingSceneCfg(InteractiveSceneCfg):
     ground: AssetBaseCfg = MISSING  # set by physics.apply_sim_defaults (local USD)
     robot: ArticulationCfg = MISSING
+    # net contact force per robot body (Newton SensorContact; history of the last 3 physics steps)
+    contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*", history_length=3, track_air_time=True,
+                                      force_threshold=10.0)
 
 
 @configclass
@@ -107,6 +113,25 @@ class ObservationsCfg:
 
 @configclass
 class EventsCfg:
+    """Domain randomisation of the reference MDP (startup) plus random pushes (interval).
+
+    On Newton one friction coefficient per shape is sampled from ``static_friction_range``
+    (``dynamic_friction_range`` and ``num_buckets`` are PhysX-only and ignored, and MuJoCo-Warp
+    has no restitution: the sampled value is stored in the Newton model but not simulated). MuJoCo
+    takes a contact's friction as the max of its two geoms (equal priority), so the ground's own
+    coefficient (0.5 in the solver model here) bounds the effective friction from below.
+    """
+
+    physics_material = EventTerm(func=mdp.randomize_rigid_body_material, mode="startup",
+                                 params={"asset_cfg": SceneEntityCfg("robot", body_names=".*"),
+                                         "static_friction_range": (0.3, 1.6), "dynamic_friction_range": (0.3, 1.2),
+                                         "restitution_range": (0.0, 0.5), "num_buckets": 64})
+    add_joint_default_pos = EventTerm(func=mdp.randomize_joint_default_pos, mode="startup",
+                                      params={"asset_cfg": SceneEntityCfg("robot", joint_names=[".*"]),
+                                              "pos_distribution_params": (-0.01, 0.01), "operation": "add"})
+    base_com = EventTerm(func=mdp.randomize_rigid_body_com, mode="startup",
+                         params={"asset_cfg": SceneEntityCfg("robot", body_names="torso_link"),
+                                 "com_range": {"x": (-0.025, 0.025), "y": (-0.05, 0.05), "z": (-0.05, 0.05)}})
     push_robot = EventTerm(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
                            params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5), "z": (-0.2, 0.2),
                                                       "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
@@ -125,6 +150,9 @@ class RewardsCfg:
                            params={"command_name": "motion", "std": 3.14})
     action_rate = RewTerm(func=mdp.action_rate_l2, weight=-0.1)
     joint_limits = RewTerm(func=mdp.joint_pos_limits, weight=-10.0, params={"asset_cfg": SceneEntityCfg("robot")})
+    undesired_contacts = RewTerm(func=mdp.undesired_contacts, weight=-0.1,
+                                 params={"threshold": 1.0, "sensor_cfg": SceneEntityCfg(
+                                     "contact_forces", body_names=UNDESIRED_CONTACT_BODIES)})
 
 
 @configclass

@@ -20,13 +20,16 @@ class G1TrackingEnvCfg(TrackingEnvCfg):
 
 @configclass
 class G1TrackingPlayEnvCfg(G1TrackingEnvCfg):
-    """Evaluation: few envs, no noise or pushes, every clip walked from its start."""
+    """Evaluation: few envs, no noise, pushes or domain randomisation; every clip walked from its start."""
 
     def __post_init__(self):
         super().__post_init__()
         self.scene.num_envs = 16
         self.observations.policy.enable_corruption = False
         self.events.push_robot = None
+        self.events.physics_material = None
+        self.events.add_joint_default_pos = None
+        self.events.base_com = None
         motion = self.commands.motion
         motion.sampling = "evaluation"
         motion.pose_range = {}

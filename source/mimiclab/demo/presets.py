@@ -1,0 +1,32 @@
+"""Demo presets: how big each stage runs. ``cpu-quick`` fits a laptop CPU in minutes (a smoke-scale
+policy); ``gpu-full`` is the reference MDP's scale (4096 envs), hours on one GPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    num_envs: int
+    iterations: int
+    save_interval: int  # checkpoints every this many iterations (what an interrupted run resumes from)
+    sim2sim_clips: int  # clips run in MuJoCo (the first ones, sorted by name)
+    smoke_scale: bool  # True: not enough training to converge; the report says so
+
+    def with_overrides(self, num_envs: int | None = None, iterations: int | None = None) -> Preset:
+        p = replace(self, num_envs=num_envs or self.num_envs, iterations=iterations or self.iterations)
+        return replace(p, save_interval=min(p.save_interval, max(p.iterations // 4, 1)))
+
+
+PRESETS = {
+    "cpu-quick": Preset("cpu-quick", num_envs=32, iterations=150, save_interval=25, sim2sim_clips=2,
+                        smoke_scale=True),
+    "gpu-full": Preset("gpu-full", num_envs=4096, iterations=10000, save_interval=500, sim2sim_clips=6,
+                       smoke_scale=False),
+}
+
+
+def default_preset(device: str) -> str:
+    return "gpu-full" if device.startswith("cuda") else "cpu-quick"

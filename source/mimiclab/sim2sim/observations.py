@@ -1,0 +1,145 @@
+"""The tracking policy's observation terms computed from a MuJoCo state (independent of Isaac Lab).
+
+    obs = TrackingObservations(model, contract.default_joint_pos)
+    check_contract(contract, obs.target(model))          # names, dims, order, timing, bodies
+    terms = obs.compute(model, data, ref.step(k), last_action)   # {name: (dim,) float64}
+
+Terms, in order (the ``Mimic-Track-G1`` policy group; K future offsets, J joints):
+
+=====================  =====  =====================================================================
+``ref_joint_pos``      K·J    reference joint positions at t + k·control_dt [rad]
+``ref_anchor_pos``     K·3    reference anchor positions there, in the robot's anchor frame [m]
+``ref_anchor_ori``     K·6    reference anchor orientations relative to the robot's anchor, each
+                              R[:, :2] flattened row by row
+``projected_gravity``  3      world (0, 0, −1) in the base (pelvis) frame
+``base_ang_vel``       3      base angular velocity in the base frame [rad/s]
+``joint_pos``          J      q − default_joint_pos [rad]
+``joint_vel``          J      q̇ [rad/s]
+``actions``            J      the previous raw policy action (zeros at the start)
+=====================  =====  =====================================================================
+
+:func:`observation_terms` is the pure function of a :class:`RobotState`; :meth:`compute` reads that
+state from MuJoCo (xpos/xquat of the anchor, the free joint's qpos/qvel — MuJoCo's free-joint
+angular velocity qvel[3:6] is already in the body frame).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mimiclab.deploy.contract import DeploymentTarget, ObservationTerm
+from mimiclab.robots.g1 import G1
+from mimiclab.sim2sim.reference import ReferenceStep
+from mimiclab.sim2sim.rotations import matrix_from_quat, quat_apply_inverse, quat_conj, quat_mul
+
+TERM_NAMES = ("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori", "projected_gravity", "base_ang_vel",
+              "joint_pos", "joint_vel", "actions")
+DEFAULT_FUTURE_OFFSETS = (1, 2, 4, 8)  # control steps (the task's MotionCommandCfg)
+ANCHOR_BODY = "torso_link"
+BASE_BODY = "pelvis"
+GRAVITY_DIR = np.array([0.0, 0.0, -1.0])
+
+
+@dataclass(frozen=True)
+class RobotState:
+    """What the observations read of the robot: joint_pos, joint_vel (J,) [rad, rad/s] in the
+    observation's joint order; base_quat_w (4,) wxyz; base_ang_vel_b (3,) [rad/s] in the base frame;
+    anchor_pos_w (3,) [m]; anchor_quat_w (4,) wxyz."""
+
+    joint_pos: np.ndarray
+    joint_vel: np.ndarray
+    base_quat_w: np.ndarray
+    base_ang_vel_b: np.ndarray
+    anchor_pos_w: np.ndarray
+    anchor_quat_w: np.ndarray
+
+
+def anchor_frame_pos(frame_pos_w: np.ndarray, frame_quat_w: np.ndarray, pos_w: np.ndarray) -> np.ndarray:
+    """Points pos_w (K,3) [m] in the frame (3,)/(4,) wxyz: (K,3) [m]."""
+    return quat_apply_inverse(frame_quat_w[None], np.asarray(pos_w) - frame_pos_w[None])
+
+
+def anchor_frame_ori6(frame_quat_w: np.ndarray, quat_w: np.ndarray) -> np.ndarray:
+    """Orientations quat_w (K,4) relative to the frame (4,): first two rotation-matrix columns,
+    row by row, (K,6)."""
+    rel = quat_mul(quat_conj(frame_quat_w)[None], np.asarray(quat_w))
+    return matrix_from_quat(rel)[..., :2].reshape(-1, 6)
+
+
+def observation_terms(state: RobotState, ref: ReferenceStep, last_action: np.ndarray,
+                      default_joint_pos: np.ndarray) -> dict[str, np.ndarray]:
+    """{term: (dim,) float64} in :data:`TERM_NAMES` order (module docstring)."""
+    return {
+        "ref_joint_pos": np.asarray(ref.future_joint_pos, dtype=np.float64).reshape(-1),
+        "ref_anchor_pos": anchor_frame_pos(state.anchor_pos_w, state.anchor_quat_w,
+                                           ref.future_anchor_pos_w).reshape(-1),
+        "ref_anchor_ori": anchor_frame_ori6(state.anchor_quat_w, ref.future_anchor_quat_w).reshape(-1),
+        "projected_gravity": quat_apply_inverse(state.base_quat_w, GRAVITY_DIR),
+        "base_ang_vel": np.asarray(state.base_ang_vel_b, dtype=np.float64).copy(),
+        "joint_pos": np.asarray(state.joint_pos, dtype=np.float64) - np.asarray(default_joint_pos),
+        "joint_vel": np.asarray(state.joint_vel, dtype=np.float64).copy(),
+        "actions": np.asarray(last_action, dtype=np.float64).copy(),
+    }
+
+
+class TrackingObservations:
+    """The policy observations of the tracking task, read from MuJoCo (module docstring).
+
+    model: the ``mujoco.MjModel`` (addresses are resolved once); default_joint_pos (J,) [rad] in
+    `joint_names` order; future_offsets in control steps; anchor/base body names.
+    """
+
+    def __init__(self, model, default_joint_pos: Sequence[float], joint_names: Sequence[str] = G1.joint_names,
+                 future_offsets: Sequence[int] = DEFAULT_FUTURE_OFFSETS, anchor_body: str = ANCHOR_BODY,
+                 base_body: str = BASE_BODY):
+        from mimiclab.sim2sim.model import RobotIndex
+
+        self.joint_names = tuple(joint_names)
+        self.default_joint_pos = np.asarray(default_joint_pos, dtype=np.float64)
+        if self.default_joint_pos.shape != (len(self.joint_names),):
+            raise ValueError(f"default_joint_pos has shape {self.default_joint_pos.shape}, expected "
+                             f"({len(self.joint_names)},)")
+        self.future_offsets = tuple(int(k) for k in future_offsets)
+        self.anchor_body, self.base_body = anchor_body, base_body
+        self.index = RobotIndex(model, self.joint_names)
+        self.anchor_id, self.base_id = self.index.body_ids(model, [anchor_body, base_body])
+        if self.base_id != self.index.root_body:
+            raise ValueError(f"base body '{base_body}' is not the floating base of the model")
+
+    @property
+    def terms(self) -> tuple[ObservationTerm, ...]:
+        """(name, dim) of every term, in order."""
+        J, K = len(self.joint_names), len(self.future_offsets)
+        dims = (K * J, K * 3, K * 6, 3, 3, J, J, J)
+        return tuple(ObservationTerm(n, d) for n, d in zip(TERM_NAMES, dims))
+
+    def target(self, model=None) -> DeploymentTarget:
+        """What this implementation drives, for ``check_contract``; with `model`, kp/kd are the
+        model's actuator gains and physics_dt its timestep."""
+        kp = kd = dt = None
+        if model is not None:
+            from mimiclab.sim2sim.model import actuator_gains
+
+            kp, kd = (tuple(float(x) for x in v) for v in actuator_gains(model, self.index))
+            dt = float(model.opt.timestep)
+        return DeploymentTarget(joint_names=self.joint_names, kp=kp, kd=kd, observations=self.terms,
+                                physics_dt=dt, anchor_body=self.anchor_body, base_body=self.base_body,
+                                future_offsets=self.future_offsets)
+
+    def robot_state(self, model, data) -> RobotState:
+        """The observed state from MuJoCo ``data`` (kinematics must be current: after mj_step or
+        mj_forward)."""
+        ix = self.index
+        return RobotState(joint_pos=data.qpos[ix.qpos_adr].copy(), joint_vel=data.qvel[ix.dof_adr].copy(),
+                          base_quat_w=data.xquat[self.base_id].copy(),
+                          base_ang_vel_b=data.qvel[ix.root_qvel][3:6].copy(),
+                          anchor_pos_w=data.xpos[self.anchor_id].copy(),
+                          anchor_quat_w=data.xquat[self.anchor_id].copy())
+
+    def compute(self, model, data, reference_step: ReferenceStep, last_action: np.ndarray) -> dict[str, np.ndarray]:
+        """{term: (dim,) float64} from the MuJoCo state and the reference at the current time."""
+        return observation_terms(self.robot_state(model, data), reference_step, last_action,
+                                 self.default_joint_pos)

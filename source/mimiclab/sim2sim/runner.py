@@ -1,0 +1,224 @@
+"""``mimiclab sim2sim``: an exported policy (``policy.onnx`` + ``contract.json``) tracking motion clips
+in plain MuJoCo on the CPU, reporting the metrics of ``mimiclab eval``.
+
+    report = run_sim2sim("export/", ["clips/"], "sim2sim_out", video="sim2sim_out/run.mp4")
+
+Per episode (the ``Mimic-Track-G1-Play`` semantics): the robot is reset to the clip's first frame;
+each control step computes the observations from the current state and the reference at the current
+time t, runs the ONNX, sets the PD targets (offset + scale·action), advances ``decimation`` physics
+steps and t by control_dt, then scores the step (robot and reference at the same t) and checks the
+terminations. The episode ends at the clip's end (success) or a termination (failure).
+
+Output: ``metrics.json`` ``{"policy", "task", "device", "simulator", "units", "perturbations",
+"timing", "overall": {...}, "clips": {name: {...}}}`` (metric names and meanings as eval; per clip
+also ``episodes``, ``episode_success_rate`` and ``terminations``), ``<clip>_tracking.png`` per clip,
+and the video (first episode of every clip) when asked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+import mimiclab.sim2sim  # noqa: F401  (MUJOCO_GL default before mujoco is imported)
+from mimiclab.deploy.contract import ContractError, check_contract
+from mimiclab.deploy.metrics import METRICS_FILE
+from mimiclab.deploy.onnx_policy import OnnxPolicy
+from mimiclab.sim2sim.metrics import METRIC_UNITS, STEP_METRICS, StepMetrics, summary
+from mimiclab.sim2sim.perturbations import ActionDelay, Perturbations, Pusher
+from mimiclab.sim2sim.reference import ClipReference
+
+
+class Sim2SimError(ValueError):
+    """Bad input to ``run_sim2sim`` (one-line message)."""
+
+
+def _clip_names(paths: Sequence[Path]) -> list[str]:
+    stems = [p.stem for p in paths]
+    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
+
+
+def load_references(motion_paths, contract, future_offsets: Sequence[int]) -> list[tuple[ClipReference, Path]]:
+    """Every clip of `motion_paths` (files, folders, globs) mapped onto the contract's joints and
+    tracked bodies; Sim2SimError naming the file on any problem."""
+    from mimiclab.motion.clip_loading import expand_motion_paths, load_clip
+
+    try:
+        files = expand_motion_paths(motion_paths)
+        out = []
+        for name, p in zip(_clip_names(files), files):
+            motion = load_clip(p)
+            out.append((ClipReference.from_motion(motion, contract.joint_names, contract.tracked_bodies,
+                                                  contract.anchor_body, contract.control_dt, future_offsets,
+                                                  name=name), p))
+        return out
+    except ValueError as e:
+        raise Sim2SimError(str(e).splitlines()[0]) from e
+
+
+class Episode:
+    """One clip tracked once from t = 0; see the module docstring. ``run()`` → per-step record."""
+
+    def __init__(self, model, policy: OnnxPolicy, obs, ref: ClipReference, perturbations: Perturbations,
+                 rng: np.random.Generator, recorder=None):
+        import mujoco
+
+        self.mujoco = mujoco
+        self.model, self.policy, self.obs, self.ref = model, policy, obs, ref
+        c = policy.contract
+        self.offset = np.asarray(c.action_offset)
+        self.scale = np.asarray(c.action_scale)
+        self.decimation = c.decimation
+        self.index = obs.index
+        self.body_ids = self.index.body_ids(model, ref.body_names)
+        self.metrics = StepMetrics(ref.body_names, c.anchor_body)
+        self.delay = ActionDelay(perturbations.action_delay, c.num_actions)
+        self.pusher = Pusher(rng, c.control_dt) if perturbations.push else None
+        self.recorder = recorder
+
+    def reset(self, data) -> None:
+        """The robot at the reference's first frame (joint positions clamped to the joint ranges)."""
+        s, ix = self.ref.initial_state(), self.index
+        from mimiclab.sim2sim.rotations import quat_apply_inverse
+
+        self.mujoco.mj_resetData(self.model, data)
+        data.qpos[ix.root_qpos] = np.concatenate([s.pos, s.quat / np.linalg.norm(s.quat)])
+        data.qvel[ix.root_qvel] = np.concatenate([s.lin_vel, quat_apply_inverse(s.quat, s.ang_vel)])
+        data.qpos[ix.qpos_adr] = np.clip(s.joint_pos, ix.joint_range[:, 0], ix.joint_range[:, 1])
+        data.qvel[ix.dof_adr] = s.joint_vel
+        data.ctrl[ix.actuator_of_joint] = self.offset
+        self.mujoco.mj_forward(self.model, data)
+
+    def run(self) -> dict:
+        """{"time": (S,), metric: (S,) per step, "success", "termination" (name or None), "steps"}."""
+        mj, model = self.mujoco, self.model
+        data = mj.MjData(model)
+        self.reset(data)
+        if self.recorder is not None:
+            self.recorder.capture(data)
+        J = self.policy.contract.num_actions
+        last_action = np.zeros(J, dtype=np.float32)
+        rec = {m: [] for m in STEP_METRICS}
+        times, termination = [], None
+        n = self.ref.num_steps
+        act = self.index.actuator_of_joint
+        for k in range(n):
+            terms = self.obs.compute(model, data, self.ref.step(k), last_action)
+            action = np.asarray(self.policy(terms), dtype=np.float32)
+            data.ctrl[act] = self.offset + self.scale * self.delay(action)
+            for _ in range(self.decimation):
+                mj.mj_step(model, data)
+            mj.mj_kinematics(model, data)  # body frames of the state the step produced
+            last_action = action
+            if self.recorder is not None:
+                self.recorder.capture(data)
+            ref = self.ref.step(k + 1)
+            pos, quat = data.xpos[self.body_ids], data.xquat[self.body_ids]
+            q, qd = data.qpos[self.index.qpos_adr], data.qvel[self.index.dof_adr]
+            for m, v in self.metrics.errors(ref, pos, quat, q, qd).items():
+                rec[m].append(v)
+            times.append(ref.time)
+            fired = [name for name, f in self.metrics.terminations(ref, pos, quat).items() if f]
+            if not np.isfinite(data.qpos).all():
+                fired.append("simulation_diverged")
+            if fired:
+                termination = fired[0]
+                break
+            if self.pusher is not None:
+                self.pusher.maybe_push(data, self.index.root_qpos, self.index.root_qvel)
+        out = {m: np.asarray(v) for m, v in rec.items()}
+        out.update(time=np.asarray(times), success=termination is None, termination=termination,
+                   steps=len(times))
+        return out
+
+
+def _clip_result(ref: ClipReference, path: Path, episodes: list[dict], control_dt: float) -> dict:
+    per_ep = [{m: float(np.mean(e[m])) if e["steps"] else float("nan") for m in STEP_METRICS} for e in episodes]
+    terms: dict[str, int] = {}
+    for e in episodes:
+        if e["termination"]:
+            terms[e["termination"]] = terms.get(e["termination"], 0) + 1
+    steps = float(np.mean([e["steps"] for e in episodes]))
+    return {"path": str(path), "frames": ref.num_frames, "duration_s": ref.duration,
+            "success": all(e["success"] for e in episodes),
+            "steps": int(round(steps)) if len(episodes) == 1 else steps,
+            "tracked_s": steps * control_dt,
+            **{m: float(np.mean([p[m] for p in per_ep])) for m in STEP_METRICS},
+            "episodes": len(episodes),
+            "episode_success_rate": sum(e["success"] for e in episodes) / len(episodes),
+            "terminations": terms}
+
+
+def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.PathLike] | str,
+                output_dir: str | os.PathLike, episodes: int = 1, video: str | os.PathLike | None = None,
+                perturbations: Perturbations | None = None, progress: bool = True) -> dict:
+    """Run the policy of `policy_dir` on every clip of `motion_paths` `episodes` times; write
+    ``output_dir/metrics.json`` and ``output_dir/<clip>_tracking.png`` (and `video`); return the
+    report (module docstring). Sim2SimError / ContractError (ValueError, one line) on bad input."""
+    import mujoco
+
+    from mimiclab.motion.format import atomic_write
+    from mimiclab.sim2sim.model import build_model
+    from mimiclab.sim2sim.observations import TrackingObservations
+    from mimiclab.sim2sim.plots import plot_clip
+
+    if episodes < 1:
+        raise Sim2SimError(f"episodes must be ≥ 1, got {episodes}")
+    p = perturbations or Perturbations()
+    policy = OnnxPolicy.load(policy_dir)
+    contract = policy.contract
+    try:
+        model = build_model(contract, friction_scale=p.friction_scale, added_mass=p.added_mass,
+                            added_mass_body=p.added_mass_body)
+        obs = TrackingObservations(model, contract.default_joint_pos)
+    except ValueError as e:
+        raise ContractError(f"{Path(policy_dir) / 'contract.json'}: {e}") from e
+    target = obs.target(model)
+    check_contract(contract, target, source=str(Path(policy_dir) / "contract.json"))
+    refs = load_references(motion_paths, contract, obs.future_offsets)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    recorder = None
+    if video is not None:
+        from mimiclab.sim2sim.video import Recorder
+
+        recorder = Recorder(model, video, fps=round(1.0 / contract.control_dt),
+                            track_body=int(obs.index.root_body))
+        if not recorder.ok:
+            print(f"mimiclab sim2sim: warning: video disabled ({recorder.note}); writing a keyframe strip PNG "
+                  "instead (install libosmesa6 and imageio-ffmpeg, or set MUJOCO_GL)", file=sys.stderr)
+
+    rng = np.random.default_rng(p.seed)
+    clips, total_steps, timed_steps, wall = {}, 0, 0, 0.0  # timing: episodes without rendering
+    for ci, (ref, path) in enumerate(refs):
+        runs = []
+        for e in range(episodes):
+            ep = Episode(model, policy, obs, ref, p, rng, recorder=recorder if e == 0 else None)
+            t0 = time.perf_counter()
+            runs.append(ep.run())
+            wall += time.perf_counter() - t0 if e > 0 or recorder is None else 0.0
+            total_steps += runs[-1]["steps"]
+            timed_steps += runs[-1]["steps"] if e > 0 or recorder is None else 0
+        clips[ref.name] = _clip_result(ref, path, runs, contract.control_dt)
+        plot_clip(ref.name, runs, out / f"{Path(ref.name).name}_tracking.png")
+        if progress:
+            c = clips[ref.name]
+            print(f"sim2sim [{ci + 1}/{len(refs)}] {ref.name}: {c['episode_success_rate']:.0%} of {episodes} "
+                  f"episode(s) reached the end, tracked {c['tracked_s']:.2f}/{ref.duration:.2f} s, "
+                  f"mpkpe {c['mpkpe']:.3f} m", file=sys.stderr)
+    video_path = recorder.close() if recorder is not None else None
+    report = {"policy": str(Path(policy_dir).resolve()), "task": contract.task, "device": "cpu",
+              "simulator": f"mujoco {mujoco.__version__}", "units": METRIC_UNITS, "perturbations": p.active,
+              "timing": {"control_steps": total_steps, "episodes_s": wall,
+                         "steps_per_s": timed_steps / wall if wall > 0 else None},
+              "video": str(video_path) if video_path is not None else None,
+              "overall": summary(clips), "clips": clips}
+    atomic_write(out / METRICS_FILE, lambda f: f.write(json.dumps(report, indent=2).encode()))
+    return report

@@ -1,0 +1,55 @@
+"""sim2sim fixtures: synthetic G1 clips built from the default pose (FK, no Isaac Lab) and a
+zero-action policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mimiclab  # noqa: F401  (chooses MUJOCO_GL before any test module imports mujoco)
+
+
+def make_clip(path, seconds: float, fps: float = 50.0, wave: float = 0.0, yaw_rate: float = 0.0):
+    """A G1 clip standing in the default pose (pelvis 0.76 m); `wave` [rad] swings the shoulders
+    and `yaw_rate` [rad/s] turns the root in place."""
+    from mimiclab.motion.format import save_motion
+    from mimiclab.motion.kinematics import motion_from_joint_trajectory
+    from mimiclab.robots.g1 import G1
+
+    T = int(round(seconds * fps)) + 1
+    t = np.arange(T) / fps
+    q = np.tile(np.array([j.default_pos for j in G1.joints]), (T, 1))
+    for name in ("left_shoulder_pitch_joint", "right_shoulder_pitch_joint"):
+        q[:, G1.joint_names.index(name)] += wave * np.sin(2 * np.pi * 0.5 * t)
+    yaw = yaw_rate * t
+    quat = np.stack([np.cos(yaw / 2), 0 * yaw, 0 * yaw, np.sin(yaw / 2)], axis=1)
+    root = np.tile([0.0, 0.0, 0.76], (T, 1))
+    return save_motion(path, motion_from_joint_trajectory(root, quat, q, fps))
+
+
+@pytest.fixture(scope="session")
+def stand_clip(tmp_path_factory):
+    """2 s of the default standing pose at 50 fps."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "stand.npz", 2.0)
+
+
+@pytest.fixture(scope="session")
+def wave_clip(tmp_path_factory):
+    """1 s at 30 fps: shoulders swinging ±0.5 rad while the root turns at 0.8 rad/s."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "wave.npz", 1.0, fps=30.0, wave=0.5, yaw_rate=0.8)
+
+
+@pytest.fixture(scope="session")
+def zero_policy_dir(g1_contract, tmp_path_factory):
+    """policy.onnx + contract.json of an actor that always outputs zeros (targets = default pose)."""
+    import torch
+
+    from mimiclab.deploy.onnx_policy import write_policy_onnx
+
+    n = g1_contract.observation_dim
+    mlp = torch.nn.Linear(n, g1_contract.num_actions)
+    torch.nn.init.zeros_(mlp.weight)
+    torch.nn.init.zeros_(mlp.bias)
+    out = tmp_path_factory.mktemp("zero_policy")
+    write_policy_onnx(torch.nn.Identity(), mlp, g1_contract, out)
+    return out
