@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -48,13 +49,53 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
 
     if args.fps <= 0:
         raise CliError(f"--fps must be positive, got {args.fps}")
+    box = _box_args(args)
     settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend)
     results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=args.workers)
+    if box is not None:
+        _attach_box_to_results(results, Path(args.output), *box)
     print(summary_table(results))
     failed = [r for r in results if not r.ok]
     for r in failed:
         print(f"mimiclab retarget: error: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _box_args(args: argparse.Namespace):
+    """(size, mass, (start, end)) from --attach-box/--object-mass/--hold-frames, or None; CliError if bad."""
+    from mimiclab.retarget.attach_object import parse_box_size, parse_hold_frames
+
+    if args.attach_box is None:
+        if args.hold_frames is not None or args.object_mass is not None:
+            raise CliError("--hold-frames and --object-mass need --attach-box X,Y,Z")
+        return None
+    if args.hold_frames is None:
+        raise CliError("--attach-box needs --hold-frames START:END (frames at the output fps)")
+    mass = 1.0 if args.object_mass is None else args.object_mass
+    if not (math.isfinite(mass) and mass > 0):
+        raise CliError(f"--object-mass must be positive [kg], got {mass}")
+    try:
+        return parse_box_size(args.attach_box), mass, parse_hold_frames(args.hold_frames)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+
+
+def _attach_box_to_results(results, out_dir: Path, size, mass, frames) -> None:
+    """Attach the box to every retargeted clip (rewritten atomically); a clip it does not fit fails
+    and its outputs are removed."""
+    from mimiclab.motion.format import load_motion, save_motion
+    from mimiclab.retarget.attach_object import attach_box
+
+    for r in results:
+        if not r.ok:
+            continue
+        path = out_dir / f"{r.name}.npz"
+        try:
+            save_motion(path, attach_box(load_motion(path), size, mass, frames))
+        except ValueError as e:
+            for p in (path, out_dir / f"{r.name}.quality.json"):
+                p.unlink(missing_ok=True)
+            r.ok, r.error = False, f"{r.input}: {str(e).splitlines()[0]}"
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -166,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default="cpu")
     r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"])
     r.add_argument("--workers", type=int, default=1, help="clips retargeted in parallel processes")
+    r.add_argument("--attach-box", metavar="X,Y,Z", help="attach a box of these full extents [m] held "
+                   "between the hands (mimiclab.retarget.attach_object)")
+    r.add_argument("--object-mass", type=float, metavar="KG", help="mass of the attached box (default 1.0)")
+    r.add_argument("--hold-frames", metavar="START:END", help="frames (output fps, both included) the box is held")
     r.set_defaults(func=_cmd_retarget)
 
     t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)",

@@ -28,6 +28,8 @@ from typing import IO
 
 import numpy as np
 
+from mimiclab.motion.objects import select_object_bodies, validate_object_arrays
+
 FORMAT_VERSION = 1
 QUAT_NORM_TOL = 1e-3  # |‖q‖ − 1| allowed for stored quaternions
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamp: identical input → identical bytes
@@ -82,6 +84,8 @@ class MotionData:
                where: str = "motion") -> "MotionData":
         """A copy with joints and/or bodies picked and ordered by name (None = keep all as they are).
 
+        An object track stays as it is, except that its contact labels keep only the picked bodies.
+
         ValueError naming the unknown names, e.g. to map a file onto a simulator's own order.
         """
         out = replace(self, meta=dict(self.meta), objects=dict(self.objects))
@@ -94,6 +98,7 @@ class MotionData:
             out.body_names = list(body_names)
             for f in ("body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w"):
                 setattr(out, f, getattr(self, f)[:, idx])
+            out.objects = select_object_bodies(out.objects, out.body_names)  # labels of kept bodies only
         return out
 
 
@@ -157,7 +162,9 @@ def validate_motion(motion: MotionData, where: str = "motion") -> dict[str, np.n
     Rules: fps finite > 0; names unique non-empty strings; arrays float32/float64 with shapes
     consistent with T ≥ 1 frames, J joints and B bodies, all finite; quaternions unit within
     1e-3; meta a JSON-serialisable dict; objects keyed ``object_*`` with numeric/bool/str arrays
-    (no Python objects). Raises a one-line ValueError starting with `where`.
+    (no Python objects); with ``object_shape`` present, the object schema of
+    ``mimiclab.motion.objects`` (T frames, contact bodies among the motion's). Raises a one-line
+    ValueError starting with `where`.
     """
     try:
         fps = float(np.asarray(motion.fps).reshape(()))
@@ -214,6 +221,8 @@ def validate_motion(motion: MotionData, where: str = "motion") -> dict[str, np.n
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             raise ValueError(f"{where}: {key} contains NaN or Inf")
         out[key] = np.ascontiguousarray(value)
+    if "object_shape" in motion.objects:  # an object track: the schema of mimiclab.motion.objects
+        out.update(validate_object_arrays(motion.objects, where, T, body_names))
     out["meta"] = np.asarray(_meta_json(motion.meta, where), dtype=np.str_)
     out["format_version"] = np.asarray(FORMAT_VERSION, dtype=np.int64)
     return out

@@ -210,7 +210,9 @@ def resample_motion(motion: MotionData, fps: float, tree=None, backend: str = "a
     all velocities are then recomputed with ``motion_from_joint_trajectory`` on `tree` (default
     G1), so the result has the tree's full joint and body lists. ``object_*`` arrays whose first
     dimension is T are resampled too (floats linearly — slerp when the name contains 'quat' and
-    the last dimension is 4 — others at the nearest earlier frame); other arrays are copied.
+    the last dimension is 4 — others at the nearest earlier frame); other arrays are copied. A
+    schema object track (``mimiclab.motion.objects``): object_pos_w linearly, object_quat_w by
+    slerp, object_contacts at the nearest frame, everything else copied.
     """
     fps = float(fps)
     if not math.isfinite(fps) or fps <= 0:
@@ -224,9 +226,14 @@ def resample_motion(motion: MotionData, fps: float, tree=None, backend: str = "a
         _interp(motion.joint_pos, s), fps, joint_names=motion.joint_names,
         meta={**motion.meta, "resampled_from_fps": float(motion.fps)}, tree=tree, backend=backend)
     objects = {}
+    track = "object_shape" in motion.objects  # schema object: only its per-frame arrays are resampled
     for key, value in motion.objects.items():
         value = np.asarray(value)
-        if value.ndim >= 1 and value.shape[0] == T and T > 1:
+        if track and key == "object_contacts" and T > 1:  # labels: nearest source frame
+            objects[key] = value[np.clip(np.floor(s + 0.5).astype(np.int64), 0, T - 1)]
+        elif track and key not in ("object_pos_w", "object_quat_w"):
+            objects[key] = value.copy()
+        elif value.ndim >= 1 and value.shape[0] == T and T > 1:
             if value.dtype.kind == "f":
                 is_quat = "quat" in key and value.shape[-1] == 4
                 objects[key] = _interp(value, s, quat=is_quat).astype(value.dtype)

@@ -454,3 +454,146 @@ def write_samples(out_dir: str | os.PathLike, seed: int = 0) -> list[Path]:
         kp = keypoints_from_motion(motion, layout, seed=seed)
         paths.append(write_keypoints(out / f"{kp.name}.{ext}", kp))
     return paths
+
+
+# --------------------------------------------------------------------------------------------
+# pick up and carry a box
+
+
+def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,3,3) smallest rotations taking unit vectors a (3,) or (N,3) to unit vectors b (N,3)."""
+    a = np.broadcast_to(a, b.shape)
+    v = np.cross(a, b)
+    c = np.sum(a * b, axis=-1)
+    vx = np.zeros(b.shape[:-1] + (3, 3))
+    vx[..., 0, 1], vx[..., 0, 2], vx[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    vx[..., 1, 0], vx[..., 2, 0], vx[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
+    k = (1.0 / np.maximum(1.0 + c, 1e-9))[..., None, None]
+    return np.eye(3) + vx + vx @ vx * k
+
+
+def _arm_ik(shoulder: np.ndarray, hand: np.ndarray, a: float, b: float, rest_dir: np.ndarray,
+            pole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-bone arm in world axes: global rotations (N,3,3) of the upper arm and forearm whose bones
+    (along rest_dir in their own frames) put the hand at `hand` (clamped to reach), elbow toward `pole`."""
+    d = hand - shoulder
+    dist = np.linalg.norm(d, axis=-1)
+    dc = np.clip(dist, abs(a - b) + 1e-6, (a + b) * (1.0 - 1e-6))
+    u = d / np.maximum(dist, 1e-12)[:, None]
+    n = pole - np.sum(pole * u, axis=-1, keepdims=True) * u
+    n = n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+    cos_a = np.clip((a * a + dc * dc - b * b) / (2 * a * dc), -1.0, 1.0)
+    elbow = shoulder + a * (cos_a[:, None] * u + np.sqrt(1 - cos_a ** 2)[:, None] * n)
+    hand_c = shoulder + u * dc[:, None]
+    g_upper = _rotation_between(rest_dir, (elbow - shoulder) / a)
+    fore = hand_c - elbow
+    g_fore = _rotation_between(rest_dir, fore / np.linalg.norm(fore, axis=-1, keepdims=True))
+    return g_upper, g_fore
+
+
+def synthetic_box_carry(fps: float = 30.0, height: float = 1.75, hand_width: float = 0.17,
+                        pick_height: float = 0.30) -> HumanMotion:
+    """Walk up to a box on the ground, crouch, lift it with both hands in front of the torso, carry
+    it two steps and put it down, then stand up (8.4 s, feet flat, Z up, x forward).
+
+    hand_width [m]: lateral offset of each wrist from the midline while holding (the retargeter keeps
+    the G1 wrists at least 0.22 m from the midline, so the G1 palms end up about 0.48 m apart); pick_height [m]:
+    wrist height when the box is on the ground. extra: "hold_seconds" (grasp, release) times,
+    "box_pick" / "box_put" (3,) [m] the wrist midpoints (Z up) at the grasp and release, "stance" etc.
+    """
+    seconds = 8.4
+    N = _check_time(seconds, fps)
+    skel = human_skeleton(height)
+    H = skel.height
+    t = np.arange(N) / fps
+    idx = skel.index
+    J = len(skel.names)
+    l1 = -skel.offsets[idx("LeftLeg"), 1]
+    l2 = -skel.offsets[idx("LeftFoot"), 1]
+    ankle_h = 0.039 * H
+
+    def ramp(t0, t1):
+        return _minjerk((t - t0) / (t1 - t0))
+
+    # Footsteps (forward z of each ankle): walk 2.5 steps up to the box, carry it 2.5 steps.
+    steps = {"Left": [(0.8, 1.3, 0.0, 0.8), (4.2, 4.7, 0.8, 1.3), (5.2, 5.7, 1.3, 1.8)],
+             "Right": [(0.3, 0.8, 0.0, 0.3), (1.3, 1.8, 0.3, 0.8), (4.7, 5.2, 0.8, 1.8)]}
+    feet = {}
+    for side, sgn in (("Left", 1.0), ("Right", -1.0)):
+        z = np.zeros(N)
+        y = np.full(N, ankle_h)
+        for t0, t1, z0, z1 in steps[side]:
+            s = ramp(t0, t1)
+            z = z + (z1 - z0) * s  # steps follow each other: the increments add up
+            inside = (t > t0) & (t < t1)
+            y = y + np.where(inside, 0.05 * H * np.sin(np.pi * np.clip((t - t0) / (t1 - t0), 0, 1)) ** 2, 0.0)
+        feet[side] = np.stack((np.full(N, sgn * 0.06 * H), y, z), axis=1)
+    stance = np.stack([feet[s][:, 1] <= ankle_h + 1e-9 for s in ("Left", "Right")], axis=1)
+
+    crouch = ramp(1.8, 2.8) - ramp(3.1, 4.1) + ramp(5.8, 6.8) - ramp(7.1, 8.0)
+    mid = 0.5 * (feet["Left"][:, 2] + feet["Right"][:, 2])
+    sigma = 0.15 * fps
+    k = np.arange(-int(3 * sigma), int(3 * sigma) + 1)
+    kern = np.exp(-0.5 * (k / sigma) ** 2)
+    kern /= kern.sum()
+    pelvis_z = np.convolve(np.pad(mid, len(k) // 2, mode="edge"), kern, mode="valid") - 0.10 * crouch
+    hips_y = skel.offsets[idx("Hips"), 1]
+    stand_h = hips_y - 0.03 * H
+    pelvis = np.stack((np.zeros(N), stand_h - 0.30 * crouch, pelvis_z), axis=1)
+    r_pelvis = _rx(math.radians(25.0) * crouch)
+    reach = 0.995 * (l1 + l2)
+    for _ in range(3):  # keep the legs within reach: lower the pelvis where needed
+        for side in ("Left", "Right"):
+            hip_w = pelvis + np.einsum("nab,b->na", r_pelvis, skel.offsets[idx(f"{side}UpLeg")])
+            d = hip_w - feet[side]
+            over = np.linalg.norm(d, axis=1) - reach
+            h_ok = feet[side][:, 1] + np.sqrt(np.maximum(reach ** 2 - d[:, 0] ** 2 - d[:, 2] ** 2, 0.0)) \
+                - (hip_w[:, 1] - pelvis[:, 1])
+            pelvis[:, 1] = np.where(over > 0, np.minimum(pelvis[:, 1], h_ok), pelvis[:, 1])
+
+    local = np.broadcast_to(np.eye(3), (N, J, 3, 3)).copy()
+    local[:, idx("Hips")] = r_pelvis
+    for side in ("Left", "Right"):
+        hip_w = pelvis + np.einsum("nab,b->na", r_pelvis, skel.offsets[idx(f"{side}UpLeg")])
+        r_hip, r_knee = _leg_ik(np.einsum("nba,nb->na", r_pelvis, feet[side] - hip_w), l1, l2)
+        local[:, idx(f"{side}UpLeg")] = r_hip
+        local[:, idx(f"{side}Leg")] = r_knee
+        local[:, idx(f"{side}Foot")] = np.swapaxes(r_pelvis @ r_hip @ r_knee, -1, -2)  # foot flat
+    local[:, idx("Spine")] = _rx(math.radians(30.0) * crouch)
+    local[:, idx("Spine1")] = _rx(math.radians(10.0) * crouch)
+    chest = r_pelvis @ local[:, idx("Spine")] @ local[:, idx("Spine1")]
+    local[:, idx("Head")] = np.swapaxes(chest, -1, -2) @ _rx(math.radians(25.0) * crouch)  # look down a bit
+
+    translations = np.broadcast_to(skel.offsets, (N, J, 3)).copy()
+    translations[:, 0] = pelvis
+    pos, _ = forward_kinematics(skel.parents, translations, local)
+    a = skel.offsets[idx("LeftForeArm"), 0]
+    b = skel.offsets[idx("LeftHand"), 0]
+    box_pick = np.array([0.0, pick_height, 0.8 + 0.40])
+    box_put = np.array([0.0, pick_height, 1.8 + 0.40])
+    for side, sgn in (("Left", 1.0), ("Right", -1.0)):
+        shoulder = pos[:, idx(f"{side}Arm")]
+        lat = np.array([sgn * hand_width, 0.0, 0.0])
+        wide = np.array([sgn * (hand_width + 0.08), 0.0, 0.0])
+        hang = shoulder + np.array([sgn * 0.04, -0.9 * (a + b), 0.05])
+        carry = pelvis + np.array([sgn * hand_width, 0.12, 0.34])
+        hand = hang.copy()
+        for t0, t1, target in ((1.9, 2.8, box_pick + wide), (2.8, 3.1, box_pick + lat), (3.1, 4.1, carry),
+                               (5.8, 6.8, box_put + lat), (6.8, 7.1, box_put + wide), (7.1, 8.0, hang)):
+            hand = hand + ramp(t0, t1)[:, None] * (target - hand)
+        pole = np.broadcast_to(np.array([sgn * 0.6, -1.0, -0.6]), (N, 3))
+        g_up, g_fore = _arm_ik(shoulder, hand, a, b, np.array([sgn, 0.0, 0.0]), pole)
+        local[:, idx(f"{side}Arm")] = np.swapaxes(chest, -1, -2) @ g_up  # Shoulder joint: identity
+        local[:, idx(f"{side}ForeArm")] = np.swapaxes(g_up, -1, -2) @ g_fore
+        local[:, idx(f"{side}Hand")] = np.eye(3)
+    C = YUP_TO_ZUP
+    extra = {"stance": stance, "foot_flat": stance.copy(), "toe_contact": stance.copy(),
+             "hold_seconds": (3.1, 6.8), "box_pick": C @ box_pick, "box_put": C @ box_put}
+    return _make_motion("box_carry", skel, fps, pelvis, local, extra)
+
+
+def write_box_sample(out_dir: str | os.PathLike) -> Path:
+    """Write the pick-up-and-carry human motion as `out_dir`/box_carry.bvh (cm, Y up); returns the path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return write_motion_bvh(out / "box_carry.bvh", synthetic_box_carry())
