@@ -17,7 +17,7 @@ from mimiclab.rl.residual import (
     CLASS_PATH,
     ResidualError,
     ResidualMLPModel,
-    configure_residual_agent,
+    check_base,
     export_residual_policy,
     residual_actor_settings,
 )
@@ -264,7 +264,7 @@ def test_model_refuses_a_mismatching_base(change, field, g1_contract, tmp_path):
     with pytest.raises(ContractError, match=field):
         _residual(ckpt)
     with pytest.raises(ContractError, match=field):
-        configure_residual_agent(_agent_cfg(), ckpt, "residual")
+        check_base(ckpt, "residual")
 
 
 def test_network_not_matching_its_own_contract_is_refused(g1_contract, tmp_path):
@@ -372,17 +372,14 @@ def test_combined_export_matches_the_torch_actor(mode, base_paths, task_contract
         np.testing.assert_allclose(policy(terms), want[i], atol=1e-5, rtol=0)
 
 
-def _agent_cfg():
-    from mimiclab.tasks.tracking.config.g1.agents.rsl_rl_ppo_cfg import G1TrackingPPORunnerCfg
-
-    return G1TrackingPPORunnerCfg()
-
-
-def test_configure_residual_agent_fills_a_runner_cfg(base_paths):
+def test_the_task_agent_cfg_builds_the_residual_actor(base_paths):
     from isaaclab.utils import to_dict
     from rsl_rl.utils import resolve_class
 
-    cfg = configure_residual_agent(_agent_cfg(), base_paths["checkpoint"], "residual")
+    from mimiclab.tasks.residual.config.g1.agents.rsl_rl_ppo_cfg import G1ResidualBoxPPORunnerCfg
+
+    cfg = G1ResidualBoxPPORunnerCfg()
+    cfg.actor.base_path = check_base(base_paths["checkpoint"], "residual")  # what `--base` does
     assert cfg.actor.class_name == CLASS_PATH and cfg.actor.mode == "residual"
     assert cfg.actor.base_path == str(base_paths["checkpoint"].resolve())
     assert cfg.actor.distribution_cfg.init_std == 0.1 and cfg.actor.residual_gain == 0.01
@@ -390,9 +387,10 @@ def test_configure_residual_agent_fills_a_runner_cfg(base_paths):
     assert cls is ResidualMLPModel
     model = cls(_td(torch.zeros(2, TASK_DIM)), GROUPS, "actor", J, **kwargs)
     assert model.mode == "residual" and model.base_dim == BASE_DIM
-    scratch = configure_residual_agent(_agent_cfg(), None, "scratch")
-    assert scratch.actor.mode == "scratch" and scratch.actor.base_path == ""
+    assert check_base(None, "scratch") == ""
+    with pytest.raises(ResidualError, match="without a base"):
+        check_base(base_paths["checkpoint"], "scratch")
     with pytest.raises(ResidualError, match="needs a base"):
-        configure_residual_agent(_agent_cfg(), None, "finetune")
+        check_base(None, "finetune")
     with pytest.raises(ResidualError, match="choose one of"):
-        configure_residual_agent(_agent_cfg(), base_paths["checkpoint"], "resid")
+        check_base(base_paths["checkpoint"], "resid")

@@ -53,3 +53,20 @@ def zero_policy_dir(g1_contract, tmp_path_factory):
     out = tmp_path_factory.mktemp("zero_policy")
     write_policy_onnx(torch.nn.Identity(), mlp, g1_contract, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def box_clip(tmp_path_factory):
+    """1 s standing at 50 fps with a 0.30×0.46×0.32 m, 2 kg box resting on the ground 0.6 m in front
+    of the robot, turning at 0.2 rad/s (a hand-made clip with an object, ``with_object``)."""
+    from mimiclab.motion.format import load_motion, save_motion
+    from mimiclab.motion.objects import ObjectTrack, with_object
+
+    d = tmp_path_factory.mktemp("box_clip")
+    m = load_motion(make_clip(d / "plain.npz", 1.0))
+    T, size = m.num_frames, np.array([0.30, 0.46, 0.32])
+    yaw = 0.2 * np.arange(T) / m.fps
+    quat = np.stack([np.cos(yaw / 2), 0 * yaw, 0 * yaw, np.sin(yaw / 2)], axis=1)
+    track = ObjectTrack(name="box", shape="box", size=size, mass=2.0,
+                        pos_w=np.tile([0.6, 0.0, size[2] / 2], (T, 1)), quat_w=quat)
+    return save_motion(d / "box_stand.npz", with_object(m, track))

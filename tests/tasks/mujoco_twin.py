@@ -48,3 +48,44 @@ def joint_addresses(model, names):
     ids = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n) for n in names]
     assert min(ids) >= 0
     return np.array([model.jnt_qposadr[i] for i in ids]), np.array([model.jnt_dofadr[i] for i in ids])
+
+
+def scramble_robot(env, g, base_height: float = 0.8) -> None:
+    """Every env's G1 in a tilted, yawed, moving state with perturbed joints (for observation parity)."""
+    import torch
+    from isaaclab.utils.math import quat_from_euler_xyz
+
+    robot = env.scene["robot"]
+    n = env.num_envs
+    pos = env.scene.env_origins + torch.tensor([0.1, -0.2, base_height])
+    quat = quat_from_euler_xyz(torch.full((n,), 0.1), torch.full((n,), -0.15), torch.linspace(-2.5, 2.5, n))
+    robot.write_root_pose_to_sim_index(root_pose=torch.cat([pos, quat], -1))
+    robot.write_root_velocity_to_sim_index(root_velocity=torch.randn(n, 6, generator=g))
+    q = robot.data.default_joint_pos.torch + 0.1 * torch.randn(n, 29, generator=g)
+    lim = robot.data.joint_pos_limits.torch
+    robot.write_joint_position_to_sim_index(position=torch.clamp(q, lim[..., 0], lim[..., 1]))
+    robot.write_joint_velocity_to_sim_index(velocity=torch.randn(n, 29, generator=g))
+
+
+def set_reference_steps(env, steps, g):
+    """Env i tracks clip i mod C at control step steps[i] (clamped to the clip end), with a random last
+    action; returns the clip ids (N,)."""
+    import torch
+
+    cmd = env.command_manager.get_term("motion")
+    lib = cmd.library
+    clip_ids = torch.tensor([i % lib.num_clips for i in range(env.num_envs)])
+    cmd.clip_ids[:] = clip_ids
+    cmd.start_times[:] = torch.minimum(torch.tensor(steps, dtype=torch.float32) * env.step_dt,
+                                       lib.duration[clip_ids].float())
+    env.episode_length_buf[:] = 0
+    cmd._version += 1
+    env.action_manager._action[:] = torch.randn(env.num_envs, 29, generator=g)
+    return clip_ids
+
+
+def policy_terms(env) -> dict:
+    """The Isaac Lab actor observation terms, each evaluated without noise: {name: (N, dim)}."""
+    om = env.observation_manager
+    return {name: cfg.func(env, **cfg.params) for name, cfg in
+            zip(om.active_terms["policy"], om._group_obs_term_cfgs["policy"])}

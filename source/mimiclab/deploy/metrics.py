@@ -24,13 +24,16 @@ STEP_METRICS = ("mpkpe", "root_relative_mpkpe", "joint_pos_error", "joint_vel_er
 METRIC_UNITS = {"success": "bool", "success_rate": "1", "mpkpe": "m", "root_relative_mpkpe": "m",
                 "joint_pos_error": "rad", "joint_vel_error": "rad/s", "ee_pos_error": "m", "ee_ori_error": "rad"}
 METRICS_FILE = "metrics.json"
+# Runs with an object (residual loco-manipulation) add, per step and averaged the same way:
+OBJECT_METRIC = "object_pointcloud_distance"  # mean over object surface points of |T_cur x − T_ref x|
+OBJECT_METRIC_UNITS = {OBJECT_METRIC: "m"}
 
 
 def summary(clips: dict) -> dict:
     """``overall``: num_clips, success_rate (fraction of clips with ``success``) and the mean of every
     step metric over clips (NaN when there are none)."""
     out = {"num_clips": len(clips), "success_rate": sum(c["success"] for c in clips.values()) / max(len(clips), 1)}
-    for m in STEP_METRICS:
+    for m in STEP_METRICS + ((OBJECT_METRIC,) if any(OBJECT_METRIC in c for c in clips.values()) else ()):
         vals = [c[m] for c in clips.values()]
         out[m] = sum(vals) / len(vals) if vals else float("nan")
     return out
@@ -49,4 +52,8 @@ def format_table(report: dict) -> str:
         rows.append(f"{name[:24]:<24}" + "".join(cell(c[k]) for k in cols))
     o = report["overall"]
     rows.append(f"{'overall':<24}" + f"{o['success_rate']:>20.2f}" + "".join(cell(o[k]) for k in STEP_METRICS))
+    if OBJECT_METRIC in o:
+        rows += ["", f"{'clip':<24}{OBJECT_METRIC + ' [m]':>32}"]
+        rows += [f"{name[:24]:<24}{c[OBJECT_METRIC]:>32.4f}" for name, c in report["clips"].items()]
+        rows.append(f"{'overall':<24}{o[OBJECT_METRIC]:>32.4f}")
     return "\n".join(rows)

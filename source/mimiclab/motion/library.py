@@ -19,12 +19,24 @@ Joint and body columns follow the `joint_names` / `body_names` given (the simula
 an Isaac Lab articulation reports them), matched by name: files are never read by position.
 Every field is a view into two packed buffers (linear fields, quaternions), so one gather per
 buffer serves a whole query; the returned tensors are views too (use ``reshape``, not ``view``).
+
+Objects (loco-manipulation). Clips may carry one object each (``MotionData.objects``: the
+``object_*`` arrays of the motion format). When every clip has one, ``has_object`` is True and
+
+    spec = lib.object_spec                             # ObjectSpec: shape, size, mass (one per library)
+    obj = lib.object_frames(clip_ids, times)           # {"pos" (N,3), "quat" (N,4) wxyz,
+                                                       #  "lin_vel" (N,3), "ang_vel" (N,3), "contacts" (N,C)}
+
+interpolated like the robot fields (lerp, slerp; contact labels lerped, so in [0, 1] between
+frames); ``object_contact_bodies`` (C,) names the label columns (the union over clips, a body a
+clip does not label reads 0). ``require_object=True`` makes a clip without an object an error.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +84,75 @@ def quat_interp(q0: torch.Tensor, q1: torch.Tensor, w: torch.Tensor, mode: str =
     return out / out.norm(dim=-1, keepdim=True).clamp(min=1e-12)
 
 
+OBJECT_SHAPES = ("box", "cylinder", "mesh")
+OBJECT_KEYS = ("object_shape", "object_size", "object_mass", "object_pos_w", "object_quat_w")  # required
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """The object of a library's clips (one type per library).
+
+    shape "box" | "cylinder" | "mesh"; size (3,) [m]: box full extents (x, y, z), cylinder
+    (radius, height, 0), mesh (0, 0, 0); mass [kg]; mesh_vertices (V,3) [m] / mesh_faces (F,3) for
+    meshes (None otherwise).
+    """
+
+    name: str
+    shape: str
+    size: tuple[float, float, float]
+    mass: float
+    mesh_vertices: np.ndarray | None = None
+    mesh_faces: np.ndarray | None = None
+
+    def surface_source(self):
+        """What ``mimiclab.kernels.surface_sampling.sample_surface`` takes for this object."""
+        if self.shape == "box":
+            return {"box": list(self.size)}
+        if self.shape == "cylinder":
+            return {"cylinder": [self.size[0], self.size[1]]}
+        import trimesh
+
+        return trimesh.Trimesh(vertices=self.mesh_vertices, faces=self.mesh_faces, process=False)
+
+
+def _object_spec(objects: dict, where: str) -> ObjectSpec:
+    missing = [k for k in OBJECT_KEYS if k not in objects]
+    if missing:
+        raise ValueError(f"{where}: object lacks {missing}")
+    shape = str(np.asarray(objects["object_shape"]).reshape(()))
+    if shape not in OBJECT_SHAPES:
+        raise ValueError(f"{where}: object_shape '{shape}' is not one of {list(OBJECT_SHAPES)}")
+    size = np.asarray(objects["object_size"], np.float64).reshape(-1)
+    if size.shape != (3,):
+        raise ValueError(f"{where}: object_size has shape {size.shape}, expected (3,)")
+    mass = float(np.asarray(objects["object_mass"], np.float64).reshape(()))
+    if not mass > 0:
+        raise ValueError(f"{where}: object_mass must be > 0, got {mass}")
+    verts = faces = None
+    if shape == "mesh":
+        if "object_mesh_vertices" not in objects or "object_mesh_faces" not in objects:
+            raise ValueError(f"{where}: a mesh object needs object_mesh_vertices and object_mesh_faces")
+        verts = np.asarray(objects["object_mesh_vertices"], np.float64)
+        faces = np.asarray(objects["object_mesh_faces"], np.int64)
+    name = str(np.asarray(objects.get("object_name", "object")).reshape(()))
+    return ObjectSpec(name=name, shape=shape, size=tuple(float(x) for x in size), mass=mass,
+                      mesh_vertices=verts, mesh_faces=faces)
+
+
+def object_spec_from_arrays(objects: dict, where: str = "motion") -> ObjectSpec:
+    """The ObjectSpec of one clip's ``object_*`` arrays (one-line ValueError naming `where`)."""
+    return _object_spec(objects, where)
+
+
+def _same_object(a: ObjectSpec, b: ObjectSpec) -> bool:
+    if a.shape != b.shape or not np.allclose(a.size, b.size) or not np.isclose(a.mass, b.mass):
+        return False
+    if a.shape == "mesh":
+        return (a.mesh_vertices.shape == b.mesh_vertices.shape and np.allclose(a.mesh_vertices, b.mesh_vertices)
+                and np.array_equal(a.mesh_faces, b.mesh_faces))
+    return True
+
+
 def _names(names, kind: str) -> list[str]:
     if isinstance(names, (str, bytes)):
         raise ValueError(f"motion library: {kind}_names must be a list of names, got a string")
@@ -93,13 +174,16 @@ class MotionLibrary:
 
     def __init__(self, motions: Sequence[MotionData], joint_names: Sequence[str], body_names: Sequence[str],
                  device: str | torch.device = "cpu", clip_names: Sequence[str] | None = None,
-                 fps: float | None = None, quat_mode: str = "slerp", clip_paths: Sequence[str] | None = None):
+                 fps: float | None = None, quat_mode: str = "slerp", clip_paths: Sequence[str] | None = None,
+                 require_object: bool = False):
         """Map every MotionData by name onto (`joint_names`, `body_names`) and pack it.
 
         fps: resample clips with another frame rate to this one (our FK; default: keep each
         clip's own fps — the library handles per-clip rates). clip_paths: where each clip came
         from (named in errors). ValueError for no clips, an empty clip, and names a clip lacks
-        (the message names the clip and the names).
+        (the message names the clip and the names). Objects (module docstring): packed when every
+        clip carries one; ValueError when clips carry different objects, when an object's arrays
+        are malformed, and (``require_object``) when a clip has no object.
         """
         from mimiclab.motion.kinematics import angular_velocity, linear_velocity
 
@@ -121,6 +205,7 @@ class MotionLibrary:
         J, B = len(self.joint_names), len(self.body_names)
 
         lin_parts, quat_parts, lengths, rates = [], [], [], []
+        obj_clips: list[tuple[str, dict, float]] = []  # (where, objects, fps) per clip
         for i, (name, m) in enumerate(zip(clip_names, motions)):
             name = self.clip_paths[i] if i < len(self.clip_paths) else name
             if m.num_frames < 1:
@@ -139,6 +224,7 @@ class MotionLibrary:
                 from mimiclab.motion.kinematics import resample_motion
 
                 m = resample_motion(m, float(fps))
+            objects = dict(m.objects)  # before select: contact labels may name untracked bodies
             m = m.select(self.joint_names, self.body_names, where=name)
             T, dt = m.num_frames, 1.0 / float(m.fps)
             root_quat = m.root_quat_w.astype(np.float64)
@@ -154,6 +240,7 @@ class MotionLibrary:
             quat_parts.append((q / np.linalg.norm(q, axis=-1, keepdims=True)).astype(np.float32))
             lengths.append(T)
             rates.append(float(m.fps))
+            obj_clips.append((name, objects, float(m.fps)))
 
         dev = self.device
         self._lin = torch.from_numpy(np.concatenate(lin_parts, axis=0)).to(dev)
@@ -174,6 +261,80 @@ class MotionLibrary:
             setattr(self, f, self._split(self._lin, f))
         self.root_quat = self._quat[:, 0]
         self.body_quat_w = self._quat[:, 1:]
+        self._pack_objects(obj_clips, lengths, require_object)
+
+    def _pack_objects(self, clips: list[tuple[str, dict, float]], lengths: list[int], require: bool) -> None:
+        """Object pose, velocities and contact labels packed like the robot fields (module docstring)."""
+        from mimiclab.motion.kinematics import angular_velocity, linear_velocity
+
+        self.object_spec: ObjectSpec | None = None
+        self.object_contact_bodies: list[str] = []
+        self._obj_lin = self._obj_quat = None
+        with_obj = ["object_pos_w" in objects for _, objects, _ in clips]
+        if require:
+            for (where, _, _), has in zip(clips, with_obj):
+                if not has:
+                    raise ValueError(f"{where}: clip has no object (object_* arrays), but the library needs one")
+        if not clips or not all(with_obj):
+            return
+        specs = [_object_spec(objects, where) for where, objects, _ in clips]
+        for (where, _, _), spec in zip(clips, specs):
+            if not _same_object(specs[0], spec):
+                raise ValueError(f"{where}: object {spec.shape} {list(spec.size)} {spec.mass} kg differs from "
+                                 f"{clips[0][0]}'s {specs[0].shape} {list(specs[0].size)} {specs[0].mass} kg "
+                                 "(one object type per library)")
+        bodies: list[str] = []
+        for _, objects, _ in clips:
+            for b in np.asarray(objects.get("object_contact_bodies", np.zeros(0, "<U1"))).reshape(-1).tolist():
+                if str(b) not in bodies:
+                    bodies.append(str(b))
+        C = len(bodies)
+        lin_parts, quat_parts = [], []
+        for (where, objects, fps), T in zip(clips, lengths):
+            pos = np.asarray(objects["object_pos_w"], np.float64)
+            quat = np.asarray(objects["object_quat_w"], np.float64)
+            if pos.shape != (T, 3) or quat.shape != (T, 4):
+                raise ValueError(f"{where}: object_pos_w {pos.shape} / object_quat_w {quat.shape}, expected "
+                                 f"({T}, 3) / ({T}, 4) (one pose per frame)")
+            if not (np.isfinite(pos).all() and np.isfinite(quat).all()):
+                raise ValueError(f"{where}: object pose has NaN or Inf")
+            norm = np.linalg.norm(quat, axis=-1, keepdims=True)
+            if (np.abs(norm - 1.0) > 1e-3).any():
+                raise ValueError(f"{where}: object_quat_w is not a unit quaternion (wxyz)")
+            quat = quat / norm
+            contacts = np.zeros((T, C), np.float32)
+            if "object_contacts" in objects:
+                names = [str(b) for b in np.asarray(objects.get("object_contact_bodies", [])).reshape(-1)]
+                labels = np.asarray(objects["object_contacts"], np.float32)
+                if labels.shape != (T, len(names)):
+                    raise ValueError(f"{where}: object_contacts has shape {labels.shape}, expected ({T}, {len(names)})"
+                                     " (frames, object_contact_bodies)")
+                contacts[:, [bodies.index(n) for n in names]] = labels
+            dt = 1.0 / fps
+            lin_parts.append(np.concatenate([pos, linear_velocity(pos, dt), angular_velocity(quat, dt), contacts],
+                                            axis=1).astype(np.float32))
+            quat_parts.append(quat.astype(np.float32))
+        self._obj_lin = torch.from_numpy(np.concatenate(lin_parts, axis=0)).to(self.device)
+        self._obj_quat = torch.from_numpy(np.concatenate(quat_parts, axis=0)).to(self.device)
+        self.object_spec = specs[0]
+        self.object_contact_bodies = bodies
+
+    @property
+    def has_object(self) -> bool:
+        """Every clip carries an object (``object_spec``, ``object_frames`` are available)."""
+        return self.object_spec is not None
+
+    def object_frames(self, clip_ids: torch.Tensor, times: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The object's reference at `times` (N,) [s] of clips `clip_ids` (N,), interpolated like
+        ``frames``: pos (N,3) [m], quat (N,4) wxyz, lin_vel (N,3) [m/s], ang_vel (N,3) [rad/s] (world
+        frame, finite differences of the pose), contacts (N,C) in [0,1] (``object_contact_bodies``)."""
+        if not self.has_object:
+            raise ValueError("motion library: the clips carry no object")
+        i0, i1, w = self.frame_index(clip_ids.reshape(-1), times.reshape(-1))
+        lin = torch.lerp(self._obj_lin[i0], self._obj_lin[i1], w[:, None])
+        quat = quat_interp(self._obj_quat[i0], self._obj_quat[i1], w[:, None], self.quat_mode)
+        return {"pos": lin[:, 0:3], "quat": quat, "lin_vel": lin[:, 3:6], "ang_vel": lin[:, 6:9],
+                "contacts": lin[:, 9:]}
 
     # ------------------------------------------------------------------------------------------
 
@@ -181,7 +342,8 @@ class MotionLibrary:
     def from_paths(cls, paths: Sequence[str | os.PathLike] | str | os.PathLike, joint_names: Sequence[str],
                    body_names: Sequence[str], device: str | torch.device = "cpu", fps: float | None = None,
                    quat_mode: str = "slerp",
-                   human_loader: Callable[[Path, float | None], MotionData] | None = None) -> "MotionLibrary":
+                   human_loader: Callable[[Path, float | None], MotionData] | None = None,
+                   require_object: bool = False) -> "MotionLibrary":
         """Load files, folders (*.npz, *.csv inside, sorted) and globs (see ``expand_motion_paths``).
 
         Robot formats via ``load_motion``; BVH / keypoint files are retargeted in memory (at `fps`,
@@ -192,7 +354,8 @@ class MotionLibrary:
         files = expand_motion_paths(paths)
         motions = [load_clip(p, fps=fps, human_loader=human_loader) for p in files]
         return cls(motions, joint_names, body_names, device=device, fps=fps, quat_mode=quat_mode,
-                   clip_names=_unique_clip_names([str(p) for p in files]), clip_paths=[str(p) for p in files])
+                   clip_names=_unique_clip_names([str(p) for p in files]), clip_paths=[str(p) for p in files],
+                   require_object=require_object)
 
     @property
     def num_clips(self) -> int:

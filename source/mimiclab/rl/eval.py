@@ -25,11 +25,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mimiclab.deploy.metrics import END_EFFECTORS, METRIC_UNITS, METRICS_FILE, ROOT_BODY, STEP_METRICS, format_table
+from mimiclab.deploy.metrics import (
+    END_EFFECTORS,
+    METRIC_UNITS,
+    METRICS_FILE,
+    OBJECT_METRIC,
+    OBJECT_METRIC_UNITS,
+    ROOT_BODY,
+    STEP_METRICS,
+    format_table,
+)
 from mimiclab.deploy.metrics import summary as _summary
 from mimiclab.rl.motion_args import expand_motion_args
 
-EVAL_TASK = "Mimic-Track-G1-Play"
 
 
 class EvalError(ValueError):
@@ -47,7 +55,9 @@ def step_errors(cmd) -> dict:
     ee = [names.index(b) for b in END_EFFECTORS]
     ref_q, rob_q = cmd.body_quat_w[:, ee], cmd.robot_body_quat_w[:, ee]  # (N,E,4)
     n, e = ref_q.shape[:2]
+    extra = {OBJECT_METRIC: cmd.object_pointcloud} if hasattr(cmd, "object_pointcloud") else {}
     return {
+        **extra,
         "mpkpe": (ref_p - rob_p).norm(dim=-1).mean(-1),
         "root_relative_mpkpe": ((ref_p - ref_p[:, r:r + 1]) - (rob_p - rob_p[:, r:r + 1])).norm(dim=-1).mean(-1),
         "joint_pos_error": (cmd.joint_pos - cmd.robot_joint_pos).abs().mean(-1),
@@ -75,12 +85,16 @@ def load_actor_state(checkpoint: str | os.PathLike, device: str) -> dict:
 
 def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.PathLike], device: str = "cpu",
              num_envs: int | None = None, output_dir: str | os.PathLike | None = None,
-             task: str = EVAL_TASK) -> dict:
+             task: str | None = None) -> dict:
     """Run the policy of `checkpoint` on every clip of `motion_paths` (files, folders, globs); returns
     ``{"checkpoint", "task", "device", "units", "overall": {...}, "clips": {name: {...}}}`` (module
     docstring) and writes it to ``output_dir/metrics.json`` when `output_dir` is given."""
     files = expand_motion_args(motion_paths)
     state = load_actor_state(checkpoint, device)
+    if task is None:
+        from mimiclab.rl.export import task_for_checkpoint
+
+        task = task_for_checkpoint(checkpoint)
     if num_envs is not None and num_envs < 1:
         raise EvalError(f"num_envs must be positive, got {num_envs}")
     if output_dir is not None:
@@ -121,7 +135,8 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         policy = runner.get_inference_policy(device=device)
 
         C = lib.num_clips
-        sums = {m: torch.zeros(n, dtype=torch.float64, device=device) for m in STEP_METRICS}
+        metrics = STEP_METRICS + ((OBJECT_METRIC,) if hasattr(cmd, "object_pointcloud") else ())
+        sums = {m: torch.zeros(n, dtype=torch.float64, device=device) for m in metrics}
         steps = torch.zeros(n, dtype=torch.long, device=device)
         results: dict[int, dict] = {}
         tm = base.termination_manager
@@ -130,7 +145,7 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         def compute_and_record():
             dones = original_compute()  # after physics, before the reset: robot and reference at the same t
             errs = step_errors(cmd)
-            for m in STEP_METRICS:
+            for m in metrics:
                 sums[m] += errs[m].double()
             steps.add_(1)
             for i in torch.nonzero(dones).flatten().tolist():
@@ -139,8 +154,8 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
                     k = max(int(steps[i]), 1)
                     results[c] = {"success": not bool(tm.terminated[i]), "steps": int(steps[i]),
                                   "tracked_s": float(steps[i]) * step_dt,
-                                  **{m: float(sums[m][i]) / k for m in STEP_METRICS}}
-                for m in STEP_METRICS:
+                                  **{m: float(sums[m][i]) / k for m in metrics}}
+                for m in metrics:
                     sums[m][i] = 0.0
                 steps[i] = 0
             return dones
@@ -165,7 +180,8 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
     finally:
         env.close()
     report = {"checkpoint": str(Path(checkpoint).resolve()), "task": task, "device": device,
-              "units": METRIC_UNITS, "overall": _summary(clips), "clips": clips}
+              "units": {**METRIC_UNITS, **(OBJECT_METRIC_UNITS if OBJECT_METRIC in metrics else {})},
+              "overall": _summary(clips), "clips": clips}
     if output_dir is not None:
         write_metrics(Path(output_dir) / METRICS_FILE, report)
     return report

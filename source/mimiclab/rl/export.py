@@ -68,7 +68,7 @@ def contract_from_env(env, task: str) -> Contract:
     cfgs = om._group_obs_term_cfgs[POLICY_GROUP]
     observations = tuple(ObservationTerm(name, int(dim[-1]), int(cfg.history_length or 0))
                          for name, dim, cfg in zip(names, dims, cfgs))
-    reference = tuple(name for name, cfg in zip(names, cfgs) if "command_name" in (cfg.params or {}))
+    reference = tuple(name for name in names if name.startswith("ref_"))  # the reference motion's terms
     cmd = base.command_manager.get_term(COMMAND)
     data = robot.data
     default = _nominal_default_joint_pos(robot, joint_names)  # envs may carry randomised encoder offsets
@@ -121,7 +121,11 @@ def actor_modules(runner):
     """(normaliser, deterministic MLP) of an rsl_rl 5 runner's actor, on the CPU."""
     import torch
 
+    from mimiclab.rl.residual import ResidualMLPModel, deterministic_actor_modules
+
     actor = runner.alg.get_policy()
+    if isinstance(actor, ResidualMLPModel):  # base + residual heads, each with its own normaliser
+        return deterministic_actor_modules(actor)
     if getattr(actor, "is_recurrent", False):
         raise ExportError("recurrent actors are not supported by mimiclab export yet")
     if list(getattr(actor, "obs_groups", [POLICY_GROUP])) != [POLICY_GROUP]:
@@ -178,8 +182,19 @@ def is_tracking_env(env) -> bool:
     return COMMAND in base.command_manager.active_terms
 
 
-def _standing_clip(folder: Path) -> Path:
-    """A 1 s clip of the G1 standing in its default pose (export needs a reference, not a specific one)."""
+RESIDUAL_EXPORT_TASK = "Mimic-Residual-Box-G1-Play"
+
+
+def task_for_checkpoint(checkpoint: str | os.PathLike) -> str:
+    """The Play task a checkpoint runs in: the residual box task for a residual actor, else tracking."""
+    from mimiclab.rl.residual import residual_actor_settings
+
+    return RESIDUAL_EXPORT_TASK if residual_actor_settings(checkpoint) else EXPORT_TASK
+
+
+def _standing_clip(folder: Path, with_box: bool = False) -> Path:
+    """A 1 s clip of the G1 standing in its default pose (export needs a reference, not a specific one),
+    with a 0.3 m box resting on the ground 0.6 m ahead when `with_box`."""
     import numpy as np
 
     from mimiclab.motion.format import save_motion
@@ -191,15 +206,23 @@ def _standing_clip(folder: Path) -> Path:
     root = np.tile([0.0, 0.0, G1.default_root_height], (frames, 1))
     quat = np.tile([1.0, 0.0, 0.0, 0.0], (frames, 1))
     motion = motion_from_joint_trajectory(root, quat, q, fps=50.0, joint_names=list(G1.joint_names))
+    if with_box:
+        from mimiclab.motion.objects import ObjectTrack, with_object
+
+        box = ObjectTrack(name="box", shape="box", size=np.array([0.3, 0.3, 0.3]), mass=1.0,
+                          pos_w=np.tile([0.6, 0.0, 0.15], (frames, 1)), quat_w=quat.copy())
+        motion = with_object(motion, box)
     return save_motion(folder / "standing.npz", motion)
 
 
-def export_checkpoint(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, task: str = EXPORT_TASK,
+def export_checkpoint(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, task: str | None = None,
                       device: str = "cpu") -> Contract:
-    """Build `task` with one env, load the checkpoint's actor, write ``policy.onnx`` + ``contract.json``."""
+    """Build `task` (default: :func:`task_for_checkpoint`) with one env, load the checkpoint's actor,
+    write ``policy.onnx`` + ``contract.json``."""
     from mimiclab.rl.eval import load_actor_state
 
     state = load_actor_state(checkpoint, device)
+    task = task or task_for_checkpoint(checkpoint)
     import gymnasium as gym
     from isaaclab.cli import load_external_tasks
     from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
@@ -210,7 +233,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
     with tempfile.TemporaryDirectory(prefix="mimiclab-export-") as tmp:
         cfg = parse_env_cfg(task, device=device, num_envs=1)
         cfg.sim.physics.use_cuda_graph = device.startswith("cuda")
-        cfg.commands.motion.motion_files = [str(_standing_clip(Path(tmp)))]
+        cfg.commands.motion.motion_files = [str(_standing_clip(Path(tmp), with_box=task == RESIDUAL_EXPORT_TASK))]
         env = gym.make(task, cfg=cfg)
         try:
             runner = make_runner(env, task, device)

@@ -1,13 +1,13 @@
 """ResMimic's residual training manager: a frozen general motion-tracking (GMT) base policy plus a
 trainable residual, ``action = a_base + a_res``, as an rsl_rl 5.5 actor model, and its two baselines.
 
-Runner config (``agent.actor``; :class:`mimiclab.rl.residual_cfg.ResidualMLPModelCfg`)::
+Runner config (``agent.actor``; :class:`mimiclab.tasks.residual.config.g1.agents.residual_actor_cfg.ResidualMLPModelCfg`)::
 
     class_name = "mimiclab.rl.residual:ResidualMLPModel"   # rsl_rl's resolve_callable takes module:Class
     mode       = "residual" | "finetune" | "scratch"
     base_path  = "<run>/model_N.pt" | "<run>/exported/" | "<run>/exported/policy.onnx"
 
-Launching (the lead wires ``--base PATH`` to :func:`configure_residual_agent`; every field is also a plain
+Launching (``mimiclab train --base PATH`` checks the base with :func:`check_base`; every field is also a plain
 Hydra override)::
 
     mimiclab train --task Mimic-Residual-Box-G1 --base PATH                        # residual (default)
@@ -253,11 +253,12 @@ class _DeterministicActor(nn.Module):
 
     def __init__(self, model: ResidualMLPModel):
         super().__init__()
-        m = copy.deepcopy(model).cpu().eval()
-        self.mode = m.mode
-        self.obs_normalizer, self.mlp, self.base_dim = m.obs_normalizer, m.mlp, m.base_dim
-        self.base = m.base if m.mode == "residual" else None
-        self.input_size = m.obs_dim
+        # copy only the parts that compute the mean: after a rollout the distribution holds non-leaf tensors
+        part = lambda module: copy.deepcopy(module).cpu().eval()  # noqa: E731
+        self.mode = model.mode
+        self.obs_normalizer, self.mlp, self.base_dim = part(model.obs_normalizer), part(model.mlp), model.base_dim
+        self.base = part(model.base) if model.mode == "residual" else None
+        self.input_size = model.obs_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.mlp(self.obs_normalizer(x))
@@ -329,8 +330,7 @@ def export_residual_policy(model: ResidualMLPModel, contract: Contract, out_dir:
 
 def residual_actor_settings(checkpoint: str | os.PathLike) -> dict | None:
     """``{"mode", "base_path"}`` a residual-task checkpoint was trained with (from its actor's extra state), or
-    None for a checkpoint of another actor: eval / export call ``configure_residual_agent(agent_cfg,
-    s["base_path"] or None, s["mode"])`` before building the runner. (``residual`` checkpoints load with any
+    None for a checkpoint of another actor: eval / export pick the residual task for it. (``residual`` checkpoints load with any
     base_path, even none: the base is inside; ``finetune`` needs its base file to build the model.)"""
     data = torch.load(checkpoint, map_location="cpu", weights_only=True)
     meta = data.get("actor_state_dict", {}).get("residual_meta") if isinstance(data, dict) else None
@@ -347,39 +347,26 @@ def _meta_dict(meta: torch.Tensor) -> dict:
         raise ResidualError(f"the checkpoint's residual_meta is not readable ({e})") from e
 
 
-def configure_residual_agent(agent_cfg, base_path: str | os.PathLike | None, mode: str = "residual",
-                             control_dt: float | None = None):
-    """Fill `agent_cfg` (an RslRlOnPolicyRunnerCfg) for a residual-task run: its ``actor`` becomes a
-    :class:`~mimiclab.rl.residual_cfg.ResidualMLPModelCfg` in `mode` with `base_path` (resolved to an absolute
-    path, loaded and checked now so a bad base fails before the env is built). Hidden dims / activation of
-    an existing actor cfg are kept. `control_dt` (the env's sim.dt · decimation) overrides the 0.02 s
-    default the base contract is checked against. Returns `agent_cfg`."""
-    from mimiclab.rl.residual_cfg import ResidualMLPModelCfg
-
+def check_base(base_path: str | os.PathLike | None, mode: str = "residual", control_dt: float = RESIDUAL_CONTROL_DT,
+               policy_terms=None, activation: str | None = None) -> str:
+    """Load the base policy of a `mode` run and check its contract against the residual task's layout
+    (`policy_terms`, default the fixed Mimic-Residual-Box-G1 one, and `control_dt`) now, before any env
+    is built; returns its absolute path ("" for ``scratch``). ResidualError / ContractError (one line)."""
     if mode not in MODES:
         raise ResidualError(f"mode is {mode!r}; choose one of {', '.join(MODES)}")
-    if mode != "scratch" and not base_path:
+    if mode == "scratch":
+        if base_path:
+            raise ResidualError("mode 'scratch' trains without a base policy; drop --base")
+        return ""
+    if not base_path:
         raise ResidualError(f"mode {mode!r} needs a base policy (--base CHECKPOINT.pt | EXPORTED_FOLDER)")
-    old = getattr(agent_cfg, "actor", None)
-    cfg = old if isinstance(old, ResidualMLPModelCfg) else ResidualMLPModelCfg()
-    if old is not None and not isinstance(old, ResidualMLPModelCfg):
-        for k in ("hidden_dims", "activation"):
-            v = getattr(old, k, None)
-            if isinstance(v, (list, tuple, str)):
-                setattr(cfg, k, list(v) if isinstance(v, (list, tuple)) else v)
-    cfg.mode = mode
-    cfg.base_path = str(Path(base_path).resolve()) if base_path else ""
-    if control_dt is not None:
-        cfg.control_dt = float(control_dt)
-    if cfg.base_path:
-        base = load_base_policy(cfg.base_path, activation=cfg.base_activation)
-        terms = tuple(ObservationTerm(str(t[0]), int(t[1])) for t in cfg.policy_terms) if cfg.policy_terms \
-            else RESIDUAL_POLICY_TERMS
-        check_base_contract(base.contract, residual_target(observations=terms, control_dt=cfg.control_dt),
-                            source=base.source)
-    agent_cfg.actor = cfg
-    return agent_cfg
+    path = str(Path(base_path).resolve())
+    base = load_base_policy(path, activation=activation)
+    terms = tuple(ObservationTerm(str(t[0]), int(t[1])) for t in policy_terms) if policy_terms \
+        else RESIDUAL_POLICY_TERMS
+    check_base_contract(base.contract, residual_target(observations=terms, control_dt=control_dt), source=base.source)
+    return path
 
 
-__all__ = ["ResidualMLPModel", "ResidualError", "BaseLoadError", "MODES", "CLASS_PATH", "configure_residual_agent",
+__all__ = ["ResidualMLPModel", "ResidualError", "BaseLoadError", "MODES", "CLASS_PATH", "check_base",
            "export_residual_policy", "deterministic_actor_modules", "residual_actor_settings"]

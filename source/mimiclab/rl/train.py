@@ -16,6 +16,10 @@ Everything Isaac Lab's ``isaaclab train --rl_library rsl_rl`` accepts passes thr
   (no hosted tracker), checkpoints ``model_<iteration>.pt``.
 * Checkpoints are written atomically (temporary file beside the target, fsync, ``os.replace``): a
   run killed mid-save never leaves a truncated ``model_*.pt``.
+* ``--base CHECKPOINT.pt|EXPORTED_FOLDER`` — the frozen GMT base of a residual task
+  (``Mimic-Residual-Box-G1``): checked against the task's observation layout before anything is
+  built, then handed over as ``agent.actor.base_path``; ``agent.actor.mode=finetune|scratch`` runs
+  the ResMimic baselines through the same script.
 * ``--resume``: Isaac Lab's ``--checkpoint latest`` — the last checkpoint of the newest run of this
   task in ``logs/rsl_rl/<experiment>/`` (weights, optimizer, iteration). The resumed run gets a new
   run folder, and its iteration counter continues after the checkpoint's: resuming from
@@ -49,6 +53,7 @@ def _split_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     p.add_argument("--motion", nargs="+", default=None)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--base", default=None)
     ours, rest = p.parse_known_args(list(argv))
     motion = []
     for v in ours.motion or []:  # nargs="+" swallows Hydra overrides that follow --motion
@@ -81,11 +86,22 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
         rest.append(f"agent.device={ours.device}")
     if ours.distributed and ours.device.startswith("cpu"):
         rest.append("env.sim.device=cpu")  # Isaac Lab would pick cuda:LOCAL_RANK; the learner follows
+    if ours.base is not None:
+        rest.append(f"agent.actor.base_path={check_base(ours.base, rest)}")
     if ours.resume:
         if ours.checkpoint is not None:
             raise TrainError("--resume and --checkpoint exclude each other (--resume is --checkpoint latest)")
         rest += ["--checkpoint", "latest"]
     return rest
+
+
+def check_base(base: str, overrides: Sequence[str]) -> str:
+    """The frozen base policy of a residual run (``--base``): loaded and checked against the residual
+    task's observation layout now, before any env is built; returns its absolute path."""
+    from mimiclab.rl import residual
+
+    mode = next((a.split("=", 1)[1] for a in overrides if a.startswith("agent.actor.mode=")), "residual")
+    return residual.check_base(base, mode)
 
 
 def check_task(task: str) -> None:

@@ -10,6 +10,12 @@ Terminations (the task's, thresholds from ``tracking_env_cfg``): anchor height |
 gravity direction |g_ref,z − g_z| > 0.8 with g = (0, 0, −1) in each anchor frame; end-effector
 height |z_ref − z| > 0.25 m for any end effector. (The task compares the end effectors with the
 reference moved onto the robot's anchor xy and yaw, which leaves heights unchanged.)
+
+Objects (residual policies, :class:`ObjectMetrics`): ``object_pointcloud_distance`` [m] per step,
+D = mean over the object's P = 1024 surface points x (``mimiclab.motion.objects.surface_points``,
+seed 0, as the task samples them) of |T_cur x − T_ref x|, the task's ``object_pointcloud`` (a numpy
+twin of ``mimiclab.kernels.pointcloud.pointcloud_distance``); termination ``object_distance`` when
+D > 0.3 m (the residual task's ``object_distance`` term).
 """
 
 from __future__ import annotations
@@ -18,7 +24,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mimiclab.deploy.metrics import END_EFFECTORS, METRIC_UNITS, ROOT_BODY, STEP_METRICS, format_table, summary
+from mimiclab.deploy.metrics import (  # noqa: F401  (re-exported for the runner)
+    END_EFFECTORS,
+    METRIC_UNITS,
+    OBJECT_METRIC,
+    OBJECT_METRIC_UNITS,
+    ROOT_BODY,
+    STEP_METRICS,
+    format_table,
+    summary,
+)
 from mimiclab.sim2sim.reference import ReferenceStep
 from mimiclab.sim2sim.rotations import quat_angle, quat_apply_inverse
 
@@ -26,6 +41,36 @@ ANCHOR_HEIGHT_THRESHOLD = 0.25  # m
 ANCHOR_GRAVITY_THRESHOLD = 0.8
 EE_HEIGHT_THRESHOLD = 0.25  # m
 GRAVITY_DIR = np.array([0.0, 0.0, -1.0])
+OBJECT_DISTANCE_THRESHOLD = 0.3  # m
+OBJECT_SURFACE_POINTS = 1024
+
+
+def pointcloud_distance(points: np.ndarray, pos_a: np.ndarray, quat_a: np.ndarray, pos_b: np.ndarray,
+                        quat_b: np.ndarray) -> float:
+    """Mean over object-frame points (P,3) [m] of |T_a x − T_b x| for poses a, b (3,) [m] / (4,) wxyz."""
+    from mimiclab.sim2sim.rotations import matrix_from_quat
+
+    ra, rb = matrix_from_quat(np.asarray(quat_a, np.float64)), matrix_from_quat(np.asarray(quat_b, np.float64))
+    d = np.asarray(points, np.float64) @ (ra - rb).T + (np.asarray(pos_a, np.float64) - np.asarray(pos_b, np.float64))
+    return float(np.linalg.norm(d, axis=-1).mean())
+
+
+class ObjectMetrics:
+    """D and the ``object_distance`` termination of a step for one object (module docstring)."""
+
+    def __init__(self, obj, num_points: int = OBJECT_SURFACE_POINTS, threshold: float = OBJECT_DISTANCE_THRESHOLD):
+        """obj: ``mimiclab.motion.objects.ObjectTrack`` (its shape and size)."""
+        from mimiclab.motion.objects import surface_points
+
+        self.points = surface_points(obj, num_points, seed=0).double().numpy()  # (P,3) object frame
+        self.threshold = float(threshold)
+
+    def distance(self, ref: ReferenceStep, object_pos_w: np.ndarray, object_quat_w: np.ndarray) -> float:
+        """D [m] between the object's pose and the reference's."""
+        return pointcloud_distance(self.points, object_pos_w, object_quat_w, ref.object_pos_w, ref.object_quat_w)
+
+    def terminated(self, distance: float) -> bool:
+        return bool(distance > self.threshold)
 
 
 class StepMetrics:
@@ -67,4 +112,5 @@ class StepMetrics:
         }
 
 
-__all__ = ["StepMetrics", "END_EFFECTORS", "METRIC_UNITS", "ROOT_BODY", "STEP_METRICS", "format_table", "summary"]
+__all__ = ["StepMetrics", "ObjectMetrics", "OBJECT_METRIC", "OBJECT_METRIC_UNITS", "pointcloud_distance",
+           "END_EFFECTORS", "METRIC_UNITS", "ROOT_BODY", "STEP_METRICS", "format_table", "summary"]

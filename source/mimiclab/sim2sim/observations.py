@@ -18,6 +18,17 @@ Terms, in order (the ``Mimic-Track-G1`` policy group; K future offsets, J joints
 ``actions``            J      the previous raw policy action (zeros at the start)
 =====================  =====  =====================================================================
 
+With an object (the ``Mimic-Residual-*`` policy group, ``TrackingObservations(..., with_object=True)``,
+``mimiclab.tasks.residual.mdp.observations``), four more terms follow, in the robot's anchor frame:
+
+=====================  =====  =====================================================================
+``object_pos``         3      the object's position in the anchor frame [m]
+``object_ori``         6      the object's orientation relative to the anchor (R[:, :2] row by row)
+``ref_object_pos``     3      the reference object position now (the clip's world pose, not moved
+                              onto the robot) in the anchor frame [m]
+``ref_object_ori``     6      the reference object orientation now relative to the anchor
+=====================  =====  =====================================================================
+
 :func:`observation_terms` is the pure function of a :class:`RobotState`; :meth:`compute` reads that
 state from MuJoCo (xpos/xquat of the anchor, the free joint's qpos/qvel — MuJoCo's free-joint
 angular velocity qvel[3:6] is already in the body frame).
@@ -37,6 +48,8 @@ from mimiclab.sim2sim.rotations import matrix_from_quat, quat_apply_inverse, qua
 
 TERM_NAMES = ("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori", "projected_gravity", "base_ang_vel",
               "joint_pos", "joint_vel", "actions")
+OBJECT_TERM_NAMES = ("object_pos", "object_ori", "ref_object_pos", "ref_object_ori")
+OBJECT_TERM_DIMS = (3, 6, 3, 6)
 DEFAULT_FUTURE_OFFSETS = (1, 2, 4, 8)  # control steps (the task's MotionCommandCfg)
 ANCHOR_BODY = "torso_link"
 BASE_BODY = "pelvis"
@@ -55,6 +68,8 @@ class RobotState:
     base_ang_vel_b: np.ndarray
     anchor_pos_w: np.ndarray
     anchor_quat_w: np.ndarray
+    object_pos_w: np.ndarray | None = None  # (3,) [m], with an object
+    object_quat_w: np.ndarray | None = None  # (4,) wxyz
 
 
 def anchor_frame_pos(frame_pos_w: np.ndarray, frame_quat_w: np.ndarray, pos_w: np.ndarray) -> np.ndarray:
@@ -85,17 +100,33 @@ def observation_terms(state: RobotState, ref: ReferenceStep, last_action: np.nda
     }
 
 
+def object_observation_terms(state: RobotState, ref: ReferenceStep) -> dict[str, np.ndarray]:
+    """{term: (dim,) float64} in :data:`OBJECT_TERM_NAMES` order from the state's object pose and the
+    reference's (module docstring); ValueError when either lacks the object."""
+    if state.object_pos_w is None or ref.object_pos_w is None:
+        raise ValueError("object observations need the object's pose and its reference")
+    p, q = state.anchor_pos_w, state.anchor_quat_w
+    return {
+        "object_pos": anchor_frame_pos(p, q, np.asarray(state.object_pos_w)[None]).reshape(-1),
+        "object_ori": anchor_frame_ori6(q, np.asarray(state.object_quat_w)[None]).reshape(-1),
+        "ref_object_pos": anchor_frame_pos(p, q, np.asarray(ref.object_pos_w)[None]).reshape(-1),
+        "ref_object_ori": anchor_frame_ori6(q, np.asarray(ref.object_quat_w)[None]).reshape(-1),
+    }
+
+
 class TrackingObservations:
     """The policy observations of the tracking task, read from MuJoCo (module docstring).
 
     model: the ``mujoco.MjModel`` (addresses are resolved once); default_joint_pos (J,) [rad] in
-    `joint_names` order; future_offsets in control steps; anchor/base body names.
+    `joint_names` order; future_offsets in control steps; anchor/base body names. with_object: the
+    object terms follow (the model must hold the object, ``build_model(..., obj=...)``;
+    ``object_index`` locates it, None without).
     """
 
     def __init__(self, model, default_joint_pos: Sequence[float], joint_names: Sequence[str] = G1.joint_names,
                  future_offsets: Sequence[int] = DEFAULT_FUTURE_OFFSETS, anchor_body: str = ANCHOR_BODY,
-                 base_body: str = BASE_BODY):
-        from mimiclab.sim2sim.model import RobotIndex
+                 base_body: str = BASE_BODY, with_object: bool = False):
+        from mimiclab.sim2sim.model import ObjectIndex, RobotIndex
 
         self.joint_names = tuple(joint_names)
         self.default_joint_pos = np.asarray(default_joint_pos, dtype=np.float64)
@@ -108,13 +139,18 @@ class TrackingObservations:
         self.anchor_id, self.base_id = self.index.body_ids(model, [anchor_body, base_body])
         if self.base_id != self.index.root_body:
             raise ValueError(f"base body '{base_body}' is not the floating base of the model")
+        self.with_object = bool(with_object)
+        self.object_index = ObjectIndex(model) if self.with_object else None
 
     @property
     def terms(self) -> tuple[ObservationTerm, ...]:
         """(name, dim) of every term, in order."""
         J, K = len(self.joint_names), len(self.future_offsets)
         dims = (K * J, K * 3, K * 6, 3, 3, J, J, J)
-        return tuple(ObservationTerm(n, d) for n, d in zip(TERM_NAMES, dims))
+        terms = tuple(ObservationTerm(n, d) for n, d in zip(TERM_NAMES, dims))
+        if self.with_object:
+            terms += tuple(ObservationTerm(n, d) for n, d in zip(OBJECT_TERM_NAMES, OBJECT_TERM_DIMS))
+        return terms
 
     def target(self, model=None) -> DeploymentTarget:
         """What this implementation drives, for ``check_contract``; with `model`, kp/kd are the
@@ -132,14 +168,19 @@ class TrackingObservations:
     def robot_state(self, model, data) -> RobotState:
         """The observed state from MuJoCo ``data`` (kinematics must be current: after mj_step or
         mj_forward)."""
-        ix = self.index
+        ix, ob = self.index, self.object_index
         return RobotState(joint_pos=data.qpos[ix.qpos_adr].copy(), joint_vel=data.qvel[ix.dof_adr].copy(),
                           base_quat_w=data.xquat[self.base_id].copy(),
                           base_ang_vel_b=data.qvel[ix.root_qvel][3:6].copy(),
                           anchor_pos_w=data.xpos[self.anchor_id].copy(),
-                          anchor_quat_w=data.xquat[self.anchor_id].copy())
+                          anchor_quat_w=data.xquat[self.anchor_id].copy(),
+                          object_pos_w=data.xpos[ob.body].copy() if ob is not None else None,
+                          object_quat_w=data.xquat[ob.body].copy() if ob is not None else None)
 
     def compute(self, model, data, reference_step: ReferenceStep, last_action: np.ndarray) -> dict[str, np.ndarray]:
         """{term: (dim,) float64} from the MuJoCo state and the reference at the current time."""
-        return observation_terms(self.robot_state(model, data), reference_step, last_action,
-                                 self.default_joint_pos)
+        state = self.robot_state(model, data)
+        terms = observation_terms(state, reference_step, last_action, self.default_joint_pos)
+        if self.with_object:
+            terms.update(object_observation_terms(state, reference_step))
+        return terms

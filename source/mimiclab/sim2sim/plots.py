@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-POSITION_METRICS = ("mpkpe", "root_relative_mpkpe", "ee_pos_error")  # m
+POSITION_METRICS = ("mpkpe", "root_relative_mpkpe", "ee_pos_error", "object_pointcloud_distance")  # m (D: objects)
 ANGLE_METRICS = ("joint_pos_error", "ee_ori_error")  # rad
 
 
@@ -26,6 +26,8 @@ def plot_clip(name: str, episodes: list[dict], path: str | os.PathLike) -> Path:
     for e, ep in enumerate(episodes):
         alpha = 1.0 if e == 0 else 0.35
         for i, m in enumerate(POSITION_METRICS):
+            if m not in ep:
+                continue
             ax_p.plot(ep["time"], ep[m], color=f"C{i}", alpha=alpha, label=m if e == 0 else None)
         for i, m in enumerate(ANGLE_METRICS):
             ax_a.plot(ep["time"], ep[m], color=f"C{i + 3}", alpha=alpha, label=m if e == 0 else None)

@@ -13,6 +13,13 @@ Output: ``metrics.json`` ``{"policy", "task", "device", "simulator", "units", "p
 "timing", "overall": {...}, "clips": {name: {...}}}`` (metric names and meanings as eval; per clip
 also ``episodes``, ``episode_success_rate`` and ``terminations``), ``<clip>_tracking.png`` per clip,
 and the video (first episode of every clip) when asked.
+
+Residual loco-manipulation policies (the contract observes ``object_pos``, ``object_ori``,
+``ref_object_pos``, ``ref_object_ori``): every clip must carry an object (the same one: shape, size,
+mass), which becomes a free body of the MuJoCo model (``model.add_object``), is reset to the clip's
+first-frame object pose and velocity with the robot, is observed in the robot's anchor frame with its
+reference now, and is scored by ``object_pointcloud_distance`` (per step, per clip, overall; unit in
+``units``) with the termination ``object_distance`` (D > 0.3 m).
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ import mimiclab.sim2sim  # noqa: F401  (MUJOCO_GL default before mujoco is impor
 from mimiclab.deploy.contract import ContractError, check_contract
 from mimiclab.deploy.metrics import METRICS_FILE
 from mimiclab.deploy.onnx_policy import OnnxPolicy
-from mimiclab.sim2sim.metrics import METRIC_UNITS, STEP_METRICS, StepMetrics, summary
+from mimiclab.sim2sim.metrics import (METRIC_UNITS, OBJECT_METRIC, OBJECT_METRIC_UNITS, STEP_METRICS, ObjectMetrics,
+                                      StepMetrics, summary)
+from mimiclab.sim2sim.observations import DEFAULT_FUTURE_OFFSETS, OBJECT_TERM_NAMES
 from mimiclab.sim2sim.perturbations import ActionDelay, Perturbations, Pusher
 from mimiclab.sim2sim.reference import ClipReference
 
@@ -44,9 +53,16 @@ def _clip_names(paths: Sequence[Path]) -> list[str]:
     return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
 
 
-def load_references(motion_paths, contract, future_offsets: Sequence[int]) -> list[tuple[ClipReference, Path]]:
+def needs_object(contract) -> bool:
+    """The contract's policy observes an object (any of the object terms)."""
+    return any(t.name in OBJECT_TERM_NAMES for t in contract.observations)
+
+
+def load_references(motion_paths, contract, future_offsets: Sequence[int],
+                    with_object: bool = False) -> list[tuple[ClipReference, Path]]:
     """Every clip of `motion_paths` (files, folders, globs) mapped onto the contract's joints and
-    tracked bodies; Sim2SimError naming the file on any problem."""
+    tracked bodies (with_object: and its object, required, the same in every clip); Sim2SimError
+    naming the file on any problem."""
     from mimiclab.motion.clip_loading import expand_motion_paths, load_clip
 
     try:
@@ -56,7 +72,15 @@ def load_references(motion_paths, contract, future_offsets: Sequence[int]) -> li
             motion = load_clip(p)
             out.append((ClipReference.from_motion(motion, contract.joint_names, contract.tracked_bodies,
                                                   contract.anchor_body, contract.control_dt, future_offsets,
-                                                  name=name), p))
+                                                  name=name, with_object=with_object), p))
+        if with_object and out:
+            a = out[0][0].object
+            for ref, p in out[1:]:
+                b = ref.object
+                if (a.shape, a.mass) != (b.shape, b.mass) or not np.allclose(a.size, b.size, rtol=0, atol=1e-9):
+                    raise ValueError(f"{p}: object {b.shape} {list(map(float, b.size))} m {b.mass} kg differs from "
+                                     f"{out[0][1]}'s {a.shape} {list(map(float, a.size))} m {a.mass} kg (one object "
+                                     "per run)")
         return out
     except ValueError as e:
         raise Sim2SimError(str(e).splitlines()[0]) from e
@@ -78,6 +102,8 @@ class Episode:
         self.index = obs.index
         self.body_ids = self.index.body_ids(model, ref.body_names)
         self.metrics = StepMetrics(ref.body_names, c.anchor_body)
+        self.object_index = obs.object_index  # None: tracking only
+        self.object_metrics = ObjectMetrics(ref.object) if self.object_index is not None else None
         self.delay = ActionDelay(perturbations.action_delay, c.num_actions)
         self.pusher = Pusher(rng, c.control_dt) if perturbations.push else None
         self.recorder = recorder
@@ -93,7 +119,16 @@ class Episode:
         data.qpos[ix.qpos_adr] = np.clip(s.joint_pos, ix.joint_range[:, 0], ix.joint_range[:, 1])
         data.qvel[ix.dof_adr] = s.joint_vel
         data.ctrl[ix.actuator_of_joint] = self.offset
+        if self.object_index is not None:  # the object at its reference pose and velocity at t = 0
+            o, oi = self.ref.initial_object_state(), self.object_index
+            data.qpos[oi.qpos] = np.concatenate([o.pos, o.quat / np.linalg.norm(o.quat)])
+            data.qvel[oi.qvel] = np.concatenate([o.lin_vel, quat_apply_inverse(o.quat, o.ang_vel)])
         self.mujoco.mj_forward(self.model, data)
+
+    def object_distance(self, data, ref) -> float:
+        """D [m] of the object in `data` (kinematics current) against the reference step `ref`."""
+        b = self.object_index.body
+        return self.object_metrics.distance(ref, data.xpos[b], data.xquat[b])
 
     def run(self) -> dict:
         """{"time": (S,), metric: (S,) per step, "success", "termination" (name or None), "steps"}."""
@@ -104,7 +139,8 @@ class Episode:
             self.recorder.capture(data)
         J = self.policy.contract.num_actions
         last_action = np.zeros(J, dtype=np.float32)
-        rec = {m: [] for m in STEP_METRICS}
+        metric_names = STEP_METRICS + ((OBJECT_METRIC,) if self.object_metrics is not None else ())
+        rec = {m: [] for m in metric_names}
         times, termination = [], None
         n = self.ref.num_steps
         act = self.index.actuator_of_joint
@@ -125,6 +161,11 @@ class Episode:
                 rec[m].append(v)
             times.append(ref.time)
             fired = [name for name, f in self.metrics.terminations(ref, pos, quat).items() if f]
+            if self.object_metrics is not None:
+                d = self.object_distance(data, ref)
+                rec[OBJECT_METRIC].append(d)
+                if self.object_metrics.terminated(d):
+                    fired.append("object_distance")
             if not np.isfinite(data.qpos).all():
                 fired.append("simulation_diverged")
             if fired:
@@ -138,8 +179,13 @@ class Episode:
         return out
 
 
+def _metric_names(episodes: list[dict]) -> tuple[str, ...]:
+    return STEP_METRICS + ((OBJECT_METRIC,) if episodes and OBJECT_METRIC in episodes[0] else ())
+
+
 def _clip_result(ref: ClipReference, path: Path, episodes: list[dict], control_dt: float) -> dict:
-    per_ep = [{m: float(np.mean(e[m])) if e["steps"] else float("nan") for m in STEP_METRICS} for e in episodes]
+    names = _metric_names(episodes)
+    per_ep = [{m: float(np.mean(e[m])) if e["steps"] else float("nan") for m in names} for e in episodes]
     terms: dict[str, int] = {}
     for e in episodes:
         if e["termination"]:
@@ -149,7 +195,7 @@ def _clip_result(ref: ClipReference, path: Path, episodes: list[dict], control_d
             "success": all(e["success"] for e in episodes),
             "steps": int(round(steps)) if len(episodes) == 1 else steps,
             "tracked_s": steps * control_dt,
-            **{m: float(np.mean([p[m] for p in per_ep])) for m in STEP_METRICS},
+            **{m: float(np.mean([p[m] for p in per_ep])) for m in names},
             "episodes": len(episodes),
             "episode_success_rate": sum(e["success"] for e in episodes) / len(episodes),
             "terminations": terms}
@@ -173,15 +219,21 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
     p = perturbations or Perturbations()
     policy = OnnxPolicy.load(policy_dir)
     contract = policy.contract
+    with_object = needs_object(contract)
+    refs, obj = None, None
+    if with_object:  # the object (its geometry) comes from the clips: load them first
+        refs = load_references(motion_paths, contract, DEFAULT_FUTURE_OFFSETS, with_object=True)
+        obj = refs[0][0].object if refs else None
     try:
         model = build_model(contract, friction_scale=p.friction_scale, added_mass=p.added_mass,
-                            added_mass_body=p.added_mass_body)
-        obs = TrackingObservations(model, contract.default_joint_pos)
+                            added_mass_body=p.added_mass_body, obj=obj)
+        obs = TrackingObservations(model, contract.default_joint_pos, with_object=obj is not None)
     except ValueError as e:
         raise ContractError(f"{Path(policy_dir) / 'contract.json'}: {e}") from e
     target = obs.target(model)
     check_contract(contract, target, source=str(Path(policy_dir) / "contract.json"))
-    refs = load_references(motion_paths, contract, obs.future_offsets)
+    if refs is None:
+        refs = load_references(motion_paths, contract, obs.future_offsets)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -212,13 +264,19 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
             c = clips[ref.name]
             print(f"sim2sim [{ci + 1}/{len(refs)}] {ref.name}: {c['episode_success_rate']:.0%} of {episodes} "
                   f"episode(s) reached the end, tracked {c['tracked_s']:.2f}/{ref.duration:.2f} s, "
-                  f"mpkpe {c['mpkpe']:.3f} m", file=sys.stderr)
+                  f"mpkpe {c['mpkpe']:.3f} m"
+                  + (f", object D {c[OBJECT_METRIC]:.3f} m" if OBJECT_METRIC in c else ""), file=sys.stderr)
     video_path = recorder.close() if recorder is not None else None
+    overall = summary(clips)
+    units = METRIC_UNITS
+    if with_object:
+        overall[OBJECT_METRIC] = float(np.mean([c[OBJECT_METRIC] for c in clips.values()])) if clips else float("nan")
+        units = {**METRIC_UNITS, **OBJECT_METRIC_UNITS}
     report = {"policy": str(Path(policy_dir).resolve()), "task": contract.task, "device": "cpu",
-              "simulator": f"mujoco {mujoco.__version__}", "units": METRIC_UNITS, "perturbations": p.active,
+              "simulator": f"mujoco {mujoco.__version__}", "units": units, "perturbations": p.active,
               "timing": {"control_steps": total_steps, "episodes_s": wall,
                          "steps_per_s": timed_steps / wall if wall > 0 else None},
               "video": str(video_path) if video_path is not None else None,
-              "overall": summary(clips), "clips": clips}
+              "overall": overall, "clips": clips}
     atomic_write(out / METRICS_FILE, lambda f: f.write(json.dumps(report, indent=2).encode()))
     return report

@@ -103,6 +103,8 @@ def keyframe_strip(model, xpos: np.ndarray, path: str | os.PathLike, dt: float =
     for ax, i in zip(axes[0], picks):
         p = xpos[i]
         for b in range(2, model.nbody):  # skip the world and the world→pelvis link
+            if parents[b] == 0:  # a free body of its own (the object)
+                continue
             ax.plot([p[parents[b], 0], p[b, 0]], [p[parents[b], 2], p[b, 2]], "-", color="tab:blue", lw=1.5)
         ax.scatter(p[1:, 0], p[1:, 2], s=4, color="k")
         cx = p[1, 0]

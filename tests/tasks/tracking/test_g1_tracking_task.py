@@ -152,11 +152,10 @@ def test_env_steps_per_second_is_reported(env, capsys):
     assert rate > 0
 
 
-def test_sim2sim_observations_equal_the_isaac_actor_terms(env):
+def test_sim2sim_observations_equal_the_isaac_actor_terms(env, mujoco_twin):
     """Issue #6 parity (b): the same robot state and reference frame fed to the Isaac Lab actor terms and
     to sim2sim's independent numpy implementation give the same numbers, term by term."""
     import numpy as np
-    from isaaclab.utils.math import quat_from_euler_xyz
 
     from mimiclab.motion.format import load_motion
     from mimiclab.sim2sim.observations import RobotState, observation_terms
@@ -170,28 +169,12 @@ def test_sim2sim_observations_equal_the_isaac_actor_terms(env):
     g = torch.Generator().manual_seed(11)
     n = env.num_envs
     origins = env.scene.env_origins
-    pos = origins + torch.tensor([0.1, -0.2, 0.8])
-    quat = quat_from_euler_xyz(torch.full((n,), 0.1), torch.full((n,), -0.15), torch.linspace(-2.5, 2.5, n))
-    robot.write_root_pose_to_sim_index(root_pose=torch.cat([pos, quat], -1))
-    robot.write_root_velocity_to_sim_index(root_velocity=torch.randn(n, 6, generator=g))
-    q = robot.data.default_joint_pos.torch + 0.1 * torch.randn(n, 29, generator=g)
-    lim = robot.data.joint_pos_limits.torch
-    robot.write_joint_position_to_sim_index(position=torch.clamp(q, lim[..., 0], lim[..., 1]))
-    robot.write_joint_velocity_to_sim_index(velocity=torch.randn(n, 29, generator=g))
+    mujoco_twin.scramble_robot(env, g)
     env.scene.update(dt=0.0)
     steps = [15, 25, 10_000, 0]  # the third is past the clip end: futures clamp to the last frame
+    clip_ids = mujoco_twin.set_reference_steps(env, steps, g)
     lib = cmd.library
-    clip_ids = torch.tensor([i % lib.num_clips for i in range(n)])
-    cmd.clip_ids[:] = clip_ids
-    cmd.start_times[:] = torch.minimum(torch.tensor(steps, dtype=torch.float32) * env.step_dt,
-                                       lib.duration[clip_ids].float())
-    env.episode_length_buf[:] = 0
-    cmd._version += 1
-    env.action_manager._action[:] = torch.randn(n, 29, generator=g)
-
-    om = env.observation_manager
-    isaac = {name: cfg.func(env, **cfg.params) for name, cfg in
-             zip(om.active_terms["policy"], om._group_obs_term_cfgs["policy"])}
+    isaac = mujoco_twin.policy_terms(env)
     data = robot.data
     anchor = robot.body_names.index("torso_link")
     for i in range(n):

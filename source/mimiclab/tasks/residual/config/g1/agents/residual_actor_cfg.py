@@ -5,12 +5,12 @@ from __future__ import annotations
 from isaaclab.utils import configclass
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg
 
-from mimiclab.rl.residual_base import RESIDUAL_CONTROL_DT
+from mimiclab.tasks.physics import DECIMATION, PHYSICS_DT
 
 
 @configclass
 class ResidualMLPModelCfg(RslRlMLPModelCfg):
-    """``agent.actor`` of Mimic-Residual-Box-G1 (see :mod:`mimiclab.rl.residual`)."""
+    """``agent.actor`` of Mimic-Residual-Box-G1: the model is :class:`mimiclab.rl.residual.ResidualMLPModel`."""
 
     class_name: str = "mimiclab.rl.residual:ResidualMLPModel"
     hidden_dims: list[int] = [512, 256, 128]
@@ -31,7 +31,7 @@ class ResidualMLPModelCfg(RslRlMLPModelCfg):
     scratch_init_std: float = 1.0
     """Initial action std of the ``scratch`` baseline."""
 
-    control_dt: float = RESIDUAL_CONTROL_DT
+    control_dt: float = PHYSICS_DT * DECIMATION
     """The task's policy period [s]; the base contract must match it."""
 
     policy_terms: list | None = None

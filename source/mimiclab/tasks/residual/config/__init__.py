@@ -1,0 +1,1 @@
+"""Robot-specific residual task configurations."""
