@@ -6,6 +6,11 @@ Physics is everything the scene does to advance the simulation (``scene.write_da
 terminations, resets, actions). Stepping bare physics in a separate loop would compare different
 states (a robot lying on the ground makes the solver cost differ), so both figures come from one
 rollout: physics-only env-steps/s = steps / time inside physics.
+
+``--task Mimic-Residual-Box-G1`` benches the residual loco-manipulation task on the shipped box-carry
+sample and also times the point-cloud object term (the distance D over 1024 surface points through
+the kernels, computed once per control step and shared by the reward and the termination) inside
+the same rollout: its share of an env step is the issue's ≤ 5 % figure.
 """
 
 from __future__ import annotations
@@ -27,11 +32,24 @@ def _sample_clips(folder: Path) -> list[str]:
     return [str(folder / "g1" / f"{r.name}.npz") for r in results if r.ok]
 
 
+TRACKING_TASK = "Mimic-Track-G1"
+RESIDUAL_TASK = "Mimic-Residual-Box-G1"
+
+
+def _box_clip(folder: Path) -> list[str]:
+    from mimiclab.retarget.attach_object import make_box_carry_motion
+
+    return [str(make_box_carry_motion(folder))]
+
+
 def bench_env(num_envs: int | None = None, steps: int = 100, device: str | None = None,
-              verbose: bool = True) -> list[dict]:
+              verbose: bool = True, task: str = TRACKING_TASK) -> list[dict]:
     """Records {kernel: "env", backend: "mdp"|"physics_only", device, size, throughput (env-steps/s
-    at the 50 Hz control rate), unit, ratio_vs_reference (vs physics only), mdp_overhead}.
+    at the 50 Hz control rate), unit, ratio_vs_reference (vs physics only), mdp_overhead}; for the
+    residual task also {backend: "pointcloud_term", seconds, share_of_env_step}.
     Zero actions: the PD holds the reference-initialised pose while the reference moves on."""
+    if task not in (TRACKING_TASK, RESIDUAL_TASK):
+        raise ValueError(f"bench env: unknown task '{task}' ({TRACKING_TASK}, {RESIDUAL_TASK})")
     import gymnasium as gym
     from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
 
@@ -41,23 +59,23 @@ def bench_env(num_envs: int | None = None, steps: int = 100, device: str | None 
     device = device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     num_envs = num_envs or (16 if device == "cpu" else 4096)
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = parse_env_cfg("Mimic-Track-G1", device=device, num_envs=num_envs)
-        cfg.commands.motion.motion_files = _sample_clips(Path(tmp))
+        cfg = parse_env_cfg(task, device=device, num_envs=num_envs)
+        cfg.commands.motion.motion_files = (_box_clip if task == RESIDUAL_TASK else _sample_clips)(Path(tmp))
         configure_device(cfg.sim, device)
-        env = gym.make("Mimic-Track-G1", cfg=cfg)
+        env = gym.make(task, cfg=cfg)
         try:
             base = env.unwrapped
             actions = torch.zeros(num_envs, base.action_manager.total_action_dim, device=base.device)
 
-            physics_time = [0.0]
+            physics_time, pointcloud_time = [0.0], [0.0]
 
-            def timed(fn):
+            def timed(fn, total=physics_time):
                 def wrapper(*args, **kwargs):
                     t0 = time.perf_counter()
                     try:
                         return fn(*args, **kwargs)
                     finally:
-                        physics_time[0] += time.perf_counter() - t0
+                        total[0] += time.perf_counter() - t0
                 return wrapper
 
             env.reset(seed=0)
@@ -66,6 +84,9 @@ def bench_env(num_envs: int | None = None, steps: int = 100, device: str | None 
             base.sim.step = timed(base.sim.step)
             base.scene.update = timed(base.scene.update)
             base.scene.write_data_to_sim = timed(base.scene.write_data_to_sim)
+            cmd = base.command_manager.get_term("motion")
+            if task == RESIDUAL_TASK:  # the kernel call behind the reward and the termination
+                cmd.pointcloud_distance = timed(cmd.pointcloud_distance, pointcloud_time)
             start = time.perf_counter()
             for _ in range(steps):
                 env.step(actions)
@@ -82,8 +103,16 @@ def bench_env(num_envs: int | None = None, steps: int = 100, device: str | None 
          "unit": "env-steps/s", "seconds": mdp_s, "ratio_vs_reference": mdp_rate / physics_rate,
          "mdp_overhead": physics_rate / mdp_rate - 1.0},
     ]
+    if task == RESIDUAL_TASK:
+        records.append({"kernel": "env", "backend": "pointcloud_term", "device": device, "size": size,
+                        "throughput": steps * num_envs / pointcloud_time[0], "unit": "env-steps/s",
+                        "seconds": pointcloud_time[0], "share_of_env_step": pointcloud_time[0] / mdp_s,
+                        "ratio_vs_reference": physics_s / pointcloud_time[0]})
     if verbose:
-        print(f"Mimic-Track-G1 on {device}, {num_envs} envs — one rollout, physics timed inside it:")
+        print(f"{task} on {device}, {num_envs} envs — one rollout, physics timed inside it:")
         print(f"  physics only      {physics_rate:>10,.0f} env-steps/s")
         print(f"  full MDP          {mdp_rate:>10,.0f} env-steps/s  (MDP adds {100 * (physics_rate / mdp_rate - 1):.0f} %)")
+        if task == RESIDUAL_TASK:
+            print(f"  point-cloud term  {1000 * pointcloud_time[0] / steps:>10.3f} ms per env step "
+                  f"({100 * pointcloud_time[0] / mdp_s:.2f} % of the env step; 1024 points)")
     return records
