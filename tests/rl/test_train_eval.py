@@ -147,6 +147,17 @@ def test_train_rejects_a_tracking_task_without_motion(tmp_path):
     assert "missing.npz" in line
 
 
+def test_train_video_without_isaac_sim_is_a_one_line_error(tmp_path, clips):
+    import importlib.util
+
+    if importlib.util.find_spec("isaacsim") is not None:
+        pytest.skip("Isaac Sim is installed here: --video records through Kit")
+    line = _one_line_error(_mimiclab("train", "--task", TASK, "--motion", clips, "--video", "--max_iterations", "1",
+                                     cwd=tmp_path), "train")
+    assert "--video" in line and "sim2sim" in line
+    assert not (tmp_path / "logs").exists()
+
+
 def test_train_argv_handling():
     from mimiclab.rl.train import TrainError, prepare_argv
 

@@ -20,6 +20,8 @@ Everything Isaac Lab's ``isaaclab train --rl_library rsl_rl`` accepts passes thr
   (``Mimic-Residual-Box-G1``): checked against the task's observation layout before anything is
   built, then handed over as ``agent.actor.base_path``; ``agent.actor.mode=finetune|scratch`` runs
   the ResMimic baselines through the same script.
+* ``--video`` needs Isaac Sim (Kit); on a kitless install it is refused up front — sim2sim's
+  ``--video`` renders the exported policy in MuJoCo instead.
 * ``--resume``: Isaac Lab's ``--checkpoint latest`` — the last checkpoint of the newest run of this
   task in ``logs/rsl_rl/<experiment>/`` (weights, optimizer, iteration). The resumed run gets a new
   run folder, and its iteration counter continues after the checkpoint's: resuming from
@@ -102,6 +104,17 @@ def check_base(base: str, overrides: Sequence[str]) -> str:
 
     mode = next((a.split("=", 1)[1] for a in overrides if a.startswith("agent.actor.mode=")), "residual")
     return residual.check_base(base, mode)
+
+
+def check_video(args: Sequence[str]) -> None:
+    """Isaac Lab records ``--video`` through Isaac Sim's Kit renderer; a kitless install (this project's
+    CPU recipe) has none, so say so in one line instead of failing after the launch."""
+    import importlib.util
+
+    if "--video" in args and importlib.util.find_spec("isaacsim") is None:
+        raise TrainError("--video records through Isaac Sim's Kit renderer, which this kitless Isaac Lab install "
+                         "does not have; for a video of the policy run `mimiclab sim2sim --policy <run>/exported "
+                         "--motion CLIP --video out.mp4`")
 
 
 def check_task(task: str) -> None:
@@ -227,6 +240,7 @@ def train(argv: Sequence[str]) -> int:
     from isaaclab_rl.entrypoints.backends import train_rsl_rl
 
     check_task(ours.task)
+    check_video(args)
     with _mimiclab_runner(train_rsl_rl), _cpu_distributed_allowed(train_rsl_rl, ours):
         train_rsl_rl.run(args)
     return 0
