@@ -167,7 +167,13 @@ def test_train_argv_handling():
     assert argv[-2:] == ["--checkpoint", "latest"] and "--resume" not in argv
     argv = prepare_argv(["--task", TASK, "--device", "cuda:1", "agent.device=cpu"])
     assert argv.count("agent.device=cpu") == 1 and "agent.device=cuda:1" not in argv
-    assert "agent.device=cuda:0" not in prepare_argv(["--task", TASK, "--device", "cuda:0", "--distributed"])
+    distributed = prepare_argv(["--task", TASK, "--device", "cuda:0", "--distributed"])
+    assert "agent.device=cuda:0" not in distributed
+    stamps = [a for a in distributed if a.startswith("--run_timestamp=")]  # one run folder for every rank
+    assert len(stamps) == 1 and stamps == [a for a in prepare_argv(["--task", TASK, "--distributed"])
+                                           if a.startswith("--run_timestamp=")]
+    assert not any(a.startswith("--run_timestamp=20") for a in
+                   prepare_argv(["--task", TASK, "--distributed", "--run_timestamp=mine"]))
     with pytest.raises(TrainError, match="--task"):
         prepare_argv(["--num_envs", "2"])
     with pytest.raises(TrainError, match="exclude"):

@@ -11,7 +11,8 @@ Everything Isaac Lab's ``isaaclab train --rl_library rsl_rl`` accepts passes thr
   ``$MIMICLAB_MOTION`` (``mimiclab.rl.motion_args``).
 * ``--device`` defaults to ``cuda:0`` when CUDA is there, else ``cpu``; the rsl_rl learner follows
   the env's device (``agent.device=<device>`` unless you override ``agent.device`` yourself;
-  ``--distributed`` runs use Isaac Lab's ``cuda:LOCAL_RANK``).
+  ``--distributed`` runs use Isaac Lab's ``cuda:LOCAL_RANK``; all ranks of a node log into one run
+  folder named after their torchrun agent's start time unless ``--run_timestamp`` is given).
 * Logs: ``logs/rsl_rl/<experiment>/<run>/`` under the working directory, TensorBoard event files
   (no hosted tracker), checkpoints ``model_<iteration>.pt``.
 * Checkpoints are written atomically (temporary file beside the target, fsync, ``os.replace``): a
@@ -86,6 +87,8 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
         rest += ["--device", ours.device]
     if not ours.distributed and not any(a.startswith(("agent.device=", "+agent.device=")) for a in rest):
         rest.append(f"agent.device={ours.device}")
+    if ours.distributed and not any(a == "--run_timestamp" or a.startswith("--run_timestamp=") for a in rest):
+        rest.append(f"--run_timestamp={launch_timestamp()}")  # every rank must name the same run folder
     if ours.distributed and ours.device.startswith("cpu"):
         rest.append("env.sim.device=cpu")  # Isaac Lab would pick cuda:LOCAL_RANK; the learner follows
     if ours.base is not None:
@@ -95,6 +98,17 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
             raise TrainError("--resume and --checkpoint exclude each other (--resume is --checkpoint latest)")
         rest += ["--checkpoint", "latest"]
     return rest
+
+
+def launch_timestamp() -> str:
+    """The run-folder name all ranks of one ``torchrun`` launch agree on: the start time of their
+    common parent (the torchrun agent of this node), ``%Y-%m-%d_%H-%M-%S``. Each rank computing
+    ``now()`` itself would split a run over two folders when the ranks start in different seconds."""
+    from datetime import datetime
+
+    import psutil
+
+    return datetime.fromtimestamp(psutil.Process(os.getppid()).create_time()).strftime("%Y-%m-%d_%H-%M-%S")
 
 
 def check_base(base: str, overrides: Sequence[str]) -> str:
