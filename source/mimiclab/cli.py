@@ -154,7 +154,7 @@ def _cmd_sim2sim(args: argparse.Namespace) -> int:
     p = Perturbations(push=args.push, friction_scale=args.friction_scale, added_mass=args.added_mass,
                       action_delay=args.action_delay, seed=args.seed)
     report = run_sim2sim(args.policy, args.motion, args.output, episodes=args.episodes, video=args.video,
-                         perturbations=p)
+                         perturbations=p, full_clip=args.full_clip)
     print(format_table(report))
     t = report["timing"]
     if t["steps_per_s"]:
@@ -255,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--added-mass", type=float, default=0.0, help="kg added to the torso_link")
     s.add_argument("--action-delay", type=int, default=0, help="control steps between action and target")
     s.add_argument("--seed", type=int, default=0, help="seed of the pushes")
+    s.add_argument("--full-clip", action="store_true",
+                   help="run every clip to its end even after a termination (the clip still counts as failed)")
     s.set_defaults(func=_cmd_sim2sim)
 
     b = sub.add_parser("bench", help="throughput and ratios measured side by side in one run")

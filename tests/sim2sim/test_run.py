@@ -155,3 +155,14 @@ def test_runs_with_isaaclab_blocked(random_policy_dir, wave_clip, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.startswith("ok")
     assert (tmp_path / "o" / "metrics.json").is_file()
+
+
+def test_full_clip_runs_to_the_end_after_a_termination(random_policy_dir, stand_clip, tmp_path):
+    """--full-clip: the falling random policy still fails, but the episode covers the whole clip."""
+    short = run_sim2sim(random_policy_dir[0], [stand_clip], tmp_path / "a", progress=False)["clips"]["stand"]
+    full = run_sim2sim(random_policy_dir[0], [stand_clip], tmp_path / "b", progress=False,
+                       full_clip=True)["clips"]["stand"]
+    assert not short["success"] and not full["success"]
+    assert short["steps"] < full["steps"] == 100  # 2 s at 50 Hz
+    assert full["tracked_s"] == pytest.approx(short["tracked_s"])  # tracked until the same termination
+    assert full["terminations"] == short["terminations"]

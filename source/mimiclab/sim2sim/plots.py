@@ -31,9 +31,9 @@ def plot_clip(name: str, episodes: list[dict], path: str | os.PathLike) -> Path:
             ax_p.plot(ep["time"], ep[m], color=f"C{i}", alpha=alpha, label=m if e == 0 else None)
         for i, m in enumerate(ANGLE_METRICS):
             ax_a.plot(ep["time"], ep[m], color=f"C{i + 3}", alpha=alpha, label=m if e == 0 else None)
-        if not ep["success"] and len(ep["time"]):
+        if not ep["success"] and ep.get("terminated_at") is not None:
             for ax in (ax_p, ax_a):
-                ax.axvline(float(np.asarray(ep["time"])[-1]), color="tab:red", ls="--", lw=1,
+                ax.axvline(ep["terminated_at"], color="tab:red", ls="--", lw=1,
                            label="termination" if (e == 0 and ax is ax_p) else None)
     ax_p.set_ylabel("position error [m]")
     ax_a.set_ylabel("angle error [rad]")

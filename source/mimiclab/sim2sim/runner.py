@@ -7,7 +7,9 @@ Per episode (the ``Mimic-Track-G1-Play`` semantics): the robot is reset to the c
 each control step computes the observations from the current state and the reference at the current
 time t, runs the ONNX, sets the PD targets (offset + scale·action), advances ``decimation`` physics
 steps and t by control_dt, then scores the step (robot and reference at the same t) and checks the
-terminations. The episode ends at the clip's end (success) or a termination (failure).
+terminations. The episode ends at the clip's end (success) or a termination (failure); with
+``full_clip`` it goes on to the clip's end after a termination (still a failure; ``tracked_s`` is the
+time up to the termination, the metrics cover the whole clip).
 
 Output: ``metrics.json`` ``{"policy", "task", "device", "simulator", "units", "perturbations",
 "timing", "overall": {...}, "clips": {name: {...}}}`` (metric names and meanings as eval; per clip
@@ -90,7 +92,7 @@ class Episode:
     """One clip tracked once from t = 0; see the module docstring. ``run()`` → per-step record."""
 
     def __init__(self, model, policy: OnnxPolicy, obs, ref: ClipReference, perturbations: Perturbations,
-                 rng: np.random.Generator, recorder=None):
+                 rng: np.random.Generator, recorder=None, full_clip: bool = False):
         import mujoco
 
         self.mujoco = mujoco
@@ -107,6 +109,7 @@ class Episode:
         self.delay = ActionDelay(perturbations.action_delay, c.num_actions)
         self.pusher = Pusher(rng, c.control_dt) if perturbations.push else None
         self.recorder = recorder
+        self.full_clip = full_clip  # keep going after a termination (the episode still counts as failed)
 
     def reset(self, data) -> None:
         """The robot at the reference's first frame (joint positions clamped to the joint ranges)."""
@@ -141,7 +144,7 @@ class Episode:
         last_action = np.zeros(J, dtype=np.float32)
         metric_names = STEP_METRICS + ((OBJECT_METRIC,) if self.object_metrics is not None else ())
         rec = {m: [] for m in metric_names}
-        times, termination = [], None
+        times, termination, tracked = [], None, None
         n = self.ref.num_steps
         act = self.index.actuator_of_joint
         for k in range(n):
@@ -166,16 +169,20 @@ class Episode:
                 rec[OBJECT_METRIC].append(d)
                 if self.object_metrics.terminated(d):
                     fired.append("object_distance")
-            if not np.isfinite(data.qpos).all():
+            diverged = not np.isfinite(data.qpos).all()
+            if diverged:
                 fired.append("simulation_diverged")
-            if fired:
-                termination = fired[0]
+            if fired and termination is None:
+                termination, tracked = fired[0], len(times)
+            if termination is not None and (diverged or not self.full_clip):
                 break
             if self.pusher is not None:
                 self.pusher.maybe_push(data, self.index.root_qpos, self.index.root_qvel)
         out = {m: np.asarray(v) for m, v in rec.items()}
+        tracked = len(times) if tracked is None else tracked  # steps up to and including the termination
         out.update(time=np.asarray(times), success=termination is None, termination=termination,
-                   steps=len(times))
+                   steps=len(times), tracked_steps=tracked,
+                   terminated_at=float(times[tracked - 1]) if termination is not None and tracked else None)
         return out
 
 
@@ -191,10 +198,11 @@ def _clip_result(ref: ClipReference, path: Path, episodes: list[dict], control_d
         if e["termination"]:
             terms[e["termination"]] = terms.get(e["termination"], 0) + 1
     steps = float(np.mean([e["steps"] for e in episodes]))
+    tracked = float(np.mean([e["tracked_steps"] for e in episodes]))
     return {"path": str(path), "frames": ref.num_frames, "duration_s": ref.duration,
             "success": all(e["success"] for e in episodes),
             "steps": int(round(steps)) if len(episodes) == 1 else steps,
-            "tracked_s": steps * control_dt,
+            "tracked_s": tracked * control_dt,
             **{m: float(np.mean([p[m] for p in per_ep])) for m in names},
             "episodes": len(episodes),
             "episode_success_rate": sum(e["success"] for e in episodes) / len(episodes),
@@ -203,7 +211,7 @@ def _clip_result(ref: ClipReference, path: Path, episodes: list[dict], control_d
 
 def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.PathLike] | str,
                 output_dir: str | os.PathLike, episodes: int = 1, video: str | os.PathLike | None = None,
-                perturbations: Perturbations | None = None, progress: bool = True) -> dict:
+                perturbations: Perturbations | None = None, progress: bool = True, full_clip: bool = False) -> dict:
     """Run the policy of `policy_dir` on every clip of `motion_paths` `episodes` times; write
     ``output_dir/metrics.json`` and ``output_dir/<clip>_tracking.png`` (and `video`); return the
     report (module docstring). Sim2SimError / ContractError (ValueError, one line) on bad input."""
@@ -252,7 +260,7 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
     for ci, (ref, path) in enumerate(refs):
         runs = []
         for e in range(episodes):
-            ep = Episode(model, policy, obs, ref, p, rng, recorder=recorder if e == 0 else None)
+            ep = Episode(model, policy, obs, ref, p, rng, recorder=recorder if e == 0 else None, full_clip=full_clip)
             t0 = time.perf_counter()
             runs.append(ep.run())
             wall += time.perf_counter() - t0 if e > 0 or recorder is None else 0.0
