@@ -76,7 +76,7 @@ class Demo:
                         "versions": _versions(), "machine": _machine(device),
                         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         "settings": {"num_envs": preset.num_envs, "iterations": preset.iterations, "task": TASK,
-                                     "seed": SEED},
+                                     "seed": SEED, "train_overrides": list(preset.train_overrides)},
                         "stages": {}}
         self.t0 = time.perf_counter()
 
@@ -149,7 +149,7 @@ class Demo:
 
     def train(self, upstream: str, motions: Path) -> tuple[dict, str]:
         p = self.preset
-        key = stage_key("train", upstream, TASK, p.num_envs, p.iterations, SEED, self.device)
+        key = stage_key("train", upstream, TASK, p.num_envs, p.iterations, SEED, self.device, p.train_overrides)
 
         def run(folder: Path) -> dict:
             marker = folder / "key.txt"
@@ -164,7 +164,7 @@ class Demo:
             remaining = p.iterations - done
             args = ["train", "--task", TASK, "--motion", str(motions.resolve()), "--num_envs", str(p.num_envs),
                     "--device", self.device, "--seed", str(SEED), f"agent.save_interval={p.save_interval}",
-                    f"agent.experiment_name={EXPERIMENT}"]
+                    f"agent.experiment_name={EXPERIMENT}", *p.train_overrides]
             if last is not None and remaining > 0:
                 print(f"   resuming from {rel(last, self.out)} ({done}/{p.iterations} iterations done)")
                 args += ["--resume"]
