@@ -96,7 +96,10 @@ def test_changed_settings_redo_training_but_not_retargeting(demo_run, tmp_path):
 def test_interrupted_training_resumes(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "mimiclab", "demo", "-o", str(out), "--num-envs", "4", "--iterations", "8"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # SIGINT as a terminal delivers it: default disposition in the child even when this test runs in a
+    # background job (where the shell sets SIGINT to ignored and children would inherit that)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 600
     while time.time() < deadline and not list((out / "train").rglob("model_0.pt")):
         assert proc.poll() is None, "the demo ended before training wrote a checkpoint"
