@@ -60,6 +60,20 @@ def test_object_is_the_clips_box(env):
     assert _cmd(env).object_points.shape == (1024, 3)
 
 
+def test_object_friction_and_com_are_randomised_within_range(env):
+    """The object's startup randomisation (friction 0.4–1.2 per env, CoM ±2 cm) lands in the model."""
+    import warp as wp
+
+    obj = env.scene["object"]
+    model = env.sim.physics_manager.get_model()
+    mu = wp.to_torch(obj._root_view.get_attribute("shape_material_mu", model)[:, 0]).reshape(env.num_envs, -1)
+    assert ((mu >= 0.4 - 1e-6) & (mu <= 1.2 + 1e-6)).all(), mu
+    assert mu[:, 0].std() > 0.01  # one draw per env, not one for all
+    nominal = env.event_manager.get_term_cfg("object_com").func.default_com[:, 0, :3]
+    offset = obj.data.body_com_pos_b.torch[:, 0] - nominal
+    assert (offset.abs() <= 0.02 + 1e-6).all() and offset.abs().max() > 1e-3, offset
+
+
 def test_observation_layout(env):
     om = env.observation_manager
     obs = om.compute()
