@@ -18,8 +18,9 @@ from mimiclab.rl.residual import (
     ResidualError,
     ResidualMLPModel,
     check_base,
-    export_residual_policy,
+    deterministic_actor_modules,
     residual_actor_settings,
+    residual_provenance,
 )
 from mimiclab.rl.residual_base import (
     RESIDUAL_POLICY_TERMS,
@@ -357,7 +358,10 @@ def test_combined_export_matches_the_torch_actor(mode, base_paths, task_contract
     model.train()
     model.update_normalization(_td(_obs(64, seed=8)))
     model.eval()
-    final = export_residual_policy(model, task_contract, tmp_path)
+    import dataclasses
+
+    contract = dataclasses.replace(task_contract, extra={"residual": residual_provenance(model)})
+    final = write_policy_onnx(*deterministic_actor_modules(model), contract, tmp_path)  # what export_runner does
     assert [t.name for t in final.observations] == [t.name for t in RESIDUAL_POLICY_TERMS]
     assert final.extra["residual"]["residual_mode"] == mode
     policy = OnnxPolicy.load(tmp_path)

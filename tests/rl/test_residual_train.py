@@ -69,6 +69,8 @@ def test_residual_training_writes_checkpoints_and_a_combined_export(residual_run
     policy = OnnxPolicy.load(residual_run / "exported")  # ONE policy: base + residual
     names = [t.name for t in policy.contract.observations]
     assert names[-4:] == ["object_pos", "object_ori", "ref_object_pos", "ref_object_ori"]
+    residual = policy.contract.extra["residual"]  # provenance of the frozen base travels with the export
+    assert residual["residual_mode"] == "residual" and residual["base_observation_dim"] == 245
     assert policy.contract.observation_dim == 263 and policy.contract.task == RESIDUAL
 
 

@@ -70,3 +70,42 @@ def box_clip(tmp_path_factory):
     track = ObjectTrack(name="box", shape="box", size=size, mass=2.0,
                         pos_w=np.tile([0.6, 0.0, size[2] / 2], (T, 1)), quat_w=quat)
     return save_motion(d / "box_stand.npz", with_object(m, track))
+
+
+_BLOCK_ISAACLAB = """
+import importlib.abc, json, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0].startswith("isaaclab"):
+            raise ImportError(f"blocked: {name}")
+        return None
+sys.meta_path.insert(0, Block())
+from mimiclab.sim2sim.runner import run_sim2sim
+r = run_sim2sim(sys.argv[1], [sys.argv[2]], sys.argv[3], progress=False)
+bad = sorted(m for m in sys.modules
+             if m.split(".")[0].startswith("isaaclab") or m.startswith(("mimiclab.tasks", "mimiclab.rl")))
+print(json.dumps({"clips": r["clips"], "loaded": bad}))
+"""
+
+
+@pytest.fixture(scope="session")
+def run_with_isaaclab_blocked():
+    """run(policy_dir, clip, out) → ({clip: result}, forbidden modules loaded): sim2sim in a subprocess
+    where any ``isaaclab*`` import raises (what a robot-side machine without Isaac Lab sees)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def run(policy_dir, clip, out):
+        res = subprocess.run([sys.executable, "-c", _BLOCK_ISAACLAB, str(policy_dir), str(clip), str(out)],
+                             capture_output=True, text=True, cwd=root, timeout=300,
+                             env={**os.environ, "MUJOCO_GL": "disable"})
+        assert res.returncode == 0, res.stderr[-2000:]
+        report = json.loads(res.stdout.strip().splitlines()[-1])
+        return report["clips"], report["loaded"]
+
+    return run

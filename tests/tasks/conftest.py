@@ -42,3 +42,24 @@ def mujoco_twin():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def tracking_cfg(clips, num_envs: int, task: str = "Mimic-Track-G1"):
+    """The task's env cfg on the CPU with `clips`, reset noise and pushes off (tests build on it)."""
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    import mimiclab.tasks  # noqa: F401  (registers the tasks)
+    from mimiclab.tasks.physics import configure_device
+
+    cfg = parse_env_cfg(task, device="cpu", num_envs=num_envs)
+    configure_device(cfg.sim, "cpu")
+    motion = cfg.commands.motion
+    motion.motion_files = [str(p) for p in clips]
+    motion.pose_range, motion.velocity_range, motion.joint_position_range = {}, {}, (0.0, 0.0)
+    cfg.events.push_robot = None
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def make_tracking_cfg():
+    return tracking_cfg

@@ -38,18 +38,13 @@ class DemoError(ValueError):
     """A stage failed or the input is bad (one-line message; the CLI exits non-zero)."""
 
 
-def _versions() -> dict:
-    import importlib.metadata as md
+VERSION_CHECKS = ("python", "mimiclab", "torch", "isaaclab", "rsl_rl", "mujoco", "onnxruntime", "warp")
 
-    out = {"python": platform.python_version()}
-    for name, dist in (("mimiclab", "mimiclab"), ("torch", "torch"), ("isaaclab", "isaaclab"),
-                       ("rsl_rl", "rsl-rl-lib"), ("mujoco", "mujoco"), ("onnxruntime", "onnxruntime"),
-                       ("warp", "warp-lang")):
-        try:
-            out[name] = md.version(dist)
-        except md.PackageNotFoundError:
-            out[name] = None
-    return out
+
+def _versions(checks) -> dict:
+    """{package: version} for the report, from the doctor's checks (which already read them)."""
+    found = {c.name: c.detail for c in checks if c.status == "ok"}
+    return {name: found.get(name) for name in VERSION_CHECKS}
 
 
 def _machine(device: str) -> dict:
@@ -70,10 +65,10 @@ def _machine(device: str) -> dict:
 class Demo:
     """The stages of one demo run in `out` (see module docstring)."""
 
-    def __init__(self, out: Path, preset: Preset, device: str, inputs: Sequence[str] | None):
+    def __init__(self, out: Path, preset: Preset, device: str, inputs: Sequence[str] | None, versions: dict):
         self.out, self.preset, self.device, self.inputs = out, preset, device, inputs
         self.summary = {"preset": preset.name, "smoke_scale": preset.smoke_scale, "device": device,
-                        "versions": _versions(), "machine": _machine(device),
+                        "versions": versions, "machine": _machine(device),
                         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         "settings": {"num_envs": preset.num_envs, "iterations": preset.iterations, "task": TASK,
                                      "seed": SEED, "train_overrides": list(preset.train_overrides)},
@@ -324,7 +319,6 @@ def run_demo(out_dir: Path, preset: str | None = None, inputs: Sequence[str] | N
     p = PRESETS[name].with_overrides(num_envs=num_envs, iterations=iterations)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    demo = Demo(out_dir, p, device, inputs)
     print(f"mimiclab demo — preset {p.name} on {device}: retarget → train ({p.num_envs} envs × {p.iterations} "
           f"iterations{', smoke scale' if p.smoke_scale else ''}) → export → eval → sim2sim → report\n   in {out_dir}")
     checks = run_checks()
@@ -332,6 +326,7 @@ def run_demo(out_dir: Path, preset: str | None = None, inputs: Sequence[str] | N
     if failed:
         print(format_checks(checks))
         raise DemoError(f"environment not usable: {failed[0].name}: {failed[0].detail}")
+    demo = Demo(out_dir, p, device, inputs, _versions(checks))
     retarget, k_ret = demo.retarget()
     motions = out_dir / retarget["motions"]
     train, k_train = demo.train(k_ret, motions)

@@ -94,7 +94,7 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
     if task is None:
         from mimiclab.rl.export import task_for_checkpoint
 
-        task = task_for_checkpoint(checkpoint)
+        task = task_for_checkpoint(state)
     if num_envs is not None and num_envs < 1:
         raise EvalError(f"num_envs must be positive, got {num_envs}")
     if output_dir is not None:

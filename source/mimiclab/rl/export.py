@@ -142,17 +142,23 @@ def export_runner(runner, env, task: str, out_dir: str | os.PathLike, extra: dic
 
     from mimiclab.deploy.onnx_policy import write_policy_onnx
 
+    from mimiclab.rl.residual import ResidualMLPModel, residual_provenance
+
     contract = contract_from_env(env, task)
+    actor = runner.alg.get_policy()
+    extra = {**(extra or {}), **({"residual": residual_provenance(actor)} if isinstance(actor, ResidualMLPModel)
+                                 else {})}
     if extra:
-        contract = dataclasses.replace(contract, extra=dict(extra))
+        contract = dataclasses.replace(contract, extra=extra)
     normalizer, mlp = actor_modules(runner)
     contract = write_policy_onnx(normalizer, mlp, contract, out_dir)
-    _check_onnx_matches_actor(runner, env, Path(out_dir))
+    _check_onnx_matches_actor(normalizer, mlp, env, Path(out_dir))
     return contract
 
 
-def _check_onnx_matches_actor(runner, env, out_dir: Path, atol: float = 1e-4) -> None:
-    """The exported ONNX must give the actor's deterministic actions on the env's current observations."""
+def _check_onnx_matches_actor(normalizer, mlp, env, out_dir: Path, atol: float = 1e-4) -> None:
+    """The exported ONNX must give the actor's deterministic actions (`mlp(normalizer(obs))`, the modules
+    it was written from) on the env's current observations."""
     import numpy as np
     import torch
 
@@ -166,7 +172,6 @@ def _check_onnx_matches_actor(runner, env, out_dir: Path, atol: float = 1e-4) ->
         width = t.dim * max(t.history_length, 1)
         terms[t.name] = obs[0, start:start + width].numpy()
         start += width
-    normalizer, mlp = actor_modules(runner)
     with torch.no_grad():
         dev = next(mlp.parameters()).device
         want = mlp(normalizer(obs.to(dev))).cpu().numpy()[0]
@@ -185,8 +190,9 @@ def is_tracking_env(env) -> bool:
 RESIDUAL_EXPORT_TASK = "Mimic-Residual-Box-G1-Play"
 
 
-def task_for_checkpoint(checkpoint: str | os.PathLike) -> str:
-    """The Play task a checkpoint runs in: the residual box task for a residual actor, else tracking."""
+def task_for_checkpoint(checkpoint: str | os.PathLike | dict) -> str:
+    """The Play task a checkpoint (path or loaded dict) runs in: the residual box task for a residual
+    actor, else tracking."""
     from mimiclab.rl.residual import residual_actor_settings
 
     return RESIDUAL_EXPORT_TASK if residual_actor_settings(checkpoint) else EXPORT_TASK
@@ -222,7 +228,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
     from mimiclab.rl.eval import load_actor_state
 
     state = load_actor_state(checkpoint, device)
-    task = task or task_for_checkpoint(checkpoint)
+    task = task or task_for_checkpoint(state)
     import gymnasium as gym
     from isaaclab.cli import load_external_tasks
     from isaaclab_tasks.utils.parse_cfg import parse_env_cfg

@@ -43,8 +43,9 @@ The checkpoint (``actor_state_dict``) holds the base too — ``base.t<i>``/``bas
 all tensors (``weights_only`` loads and rsl_rl's multi-GPU broadcast take them); a run is self-contained; a model built with ``base_path=""`` (residual mode) rebuilds its base from the
 checkpoint on ``load_state_dict``.
 
-Export: :func:`export_residual_policy` writes one ``policy.onnx`` + ``contract.json`` (the task's terms as
-inputs, output = the deterministic combined mean).
+Export: ``mimiclab.rl.export.export_runner`` writes one ``policy.onnx`` + ``contract.json`` (the task's
+terms as inputs, output = the deterministic combined mean from :func:`deterministic_actor_modules`), with
+:func:`residual_provenance` in the contract's ``extra``.
 """
 
 from __future__ import annotations
@@ -237,7 +238,7 @@ class ResidualMLPModel(MLPModel):
 
     def as_jit(self) -> nn.Module:
         raise NotImplementedError("TorchScript export of ResidualMLPModel is not supported; use "
-                                  "mimiclab.rl.residual.export_residual_policy (ONNX)")
+                                  "mimiclab export (ONNX)")
 
     def parameters_summary(self) -> dict:
         """{"trainable": n, "frozen": n} numbers of values (the frozen base lives in buffers)."""
@@ -286,53 +287,22 @@ def deterministic_actor_modules(actor) -> tuple[nn.Module, nn.Module]:
     return nn.Identity(), _DeterministicActor(actor)
 
 
-def export_residual_policy(model: ResidualMLPModel, contract: Contract, out_dir: str | os.PathLike,
-                           extra: dict | None = None, atol: float = 1e-4) -> Contract:
-    """Write ONE ``policy.onnx`` + ``contract.json`` for the combined actor (inputs: `contract`'s terms, the
-    residual task's; output: base + residual mean) and check onnxruntime against torch on a random
-    observation (ResidualError beyond `atol`). Returns the written contract."""
-    import dataclasses
-
-    import numpy as np
-
-    from mimiclab.deploy.onnx_policy import OnnxPolicy, write_policy_onnx
-
-    if contract.observation_dim != model.obs_dim:
-        raise ResidualError(f"the contract's observations add up to {contract.observation_dim}, the actor reads "
-                            f"{model.obs_dim}")
-    n_out = model.distribution.output_dim if model.distribution is not None else None
-    if n_out is not None and contract.num_actions != n_out:
-        raise ResidualError(f"the contract has {contract.num_actions} joints, the actor gives {n_out} actions")
+def residual_provenance(model: ResidualMLPModel) -> dict:
+    """What an exported combined policy was built from (``contract.extra["residual"]``): the mode and,
+    with a base, the base contract's digest, its ONNX hash, where it came from and its input size."""
     info = {"residual_mode": model.mode}
     if model.base_contract is not None:
-        info["base_contract_sha256"] = model.base_contract.digest()
-        info["base_onnx_sha256"] = model.base_contract.onnx_sha256
-        info["base_source"] = model.base_source
-        info["base_observation_dim"] = model.base_dim
-    contract = dataclasses.replace(contract, extra={**contract.extra, **(extra or {}), "residual": info})
-    normalizer, mlp = deterministic_actor_modules(model)
-    final = write_policy_onnx(normalizer, mlp, contract, out_dir)
-    policy = OnnxPolicy.load(out_dir)
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(1, model.obs_dim, generator=g)
-    with torch.no_grad():
-        want = mlp(x).numpy()[0]
-    terms, start = {}, 0
-    for t in final.observations:
-        w = t.dim * max(t.history_length, 1)
-        terms[t.name] = x[0, start:start + w].numpy()
-        start += w
-    err = float(np.abs(policy(terms) - want).max())
-    if not err <= atol:
-        raise ResidualError(f"{Path(out_dir)}: the ONNX policy differs from the actor by {err:.2e} (> {atol:g})")
-    return final
+        info.update(base_contract_sha256=model.base_contract.digest(), base_onnx_sha256=model.base_contract.onnx_sha256,
+                    base_source=model.base_source, base_observation_dim=model.base_dim)
+    return info
 
 
-def residual_actor_settings(checkpoint: str | os.PathLike) -> dict | None:
+def residual_actor_settings(checkpoint: str | os.PathLike | dict) -> dict | None:
     """``{"mode", "base_path"}`` a residual-task checkpoint was trained with (from its actor's extra state), or
     None for a checkpoint of another actor: eval / export pick the residual task for it. (``residual`` checkpoints load with any
     base_path, even none: the base is inside; ``finetune`` needs its base file to build the model.)"""
-    data = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    data = checkpoint if isinstance(checkpoint, dict) else torch.load(checkpoint, map_location="cpu",
+                                                                       weights_only=True)
     meta = data.get("actor_state_dict", {}).get("residual_meta") if isinstance(data, dict) else None
     info = _meta_dict(meta) if meta is not None else {}
     if info.get("mode") not in MODES:
@@ -369,4 +339,4 @@ def check_base(base_path: str | os.PathLike | None, mode: str = "residual", cont
 
 
 __all__ = ["ResidualMLPModel", "ResidualError", "BaseLoadError", "MODES", "CLASS_PATH", "check_base",
-           "export_residual_policy", "deterministic_actor_modules", "residual_actor_settings"]
+           "residual_provenance", "deterministic_actor_modules", "residual_actor_settings"]

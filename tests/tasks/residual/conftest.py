@@ -60,23 +60,13 @@ def box_clip(walk_clip, tmp_path_factory) -> Path:
     return save_motion(tmp_path_factory.mktemp("box") / "walk_box.npz", m)
 
 
-def residual_cfg(clips, num_envs: int, task: str = "Mimic-Residual-Box-G1"):
-    """The task's env cfg on the CPU with `clips`, reset noise, pushes and randomisation off."""
-    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
-
-    import mimiclab.tasks  # noqa: F401  (registers the tasks)
-    from mimiclab.tasks.physics import configure_device
-
-    cfg = parse_env_cfg(task, device="cpu", num_envs=num_envs)
-    configure_device(cfg.sim, "cpu")
-    motion = cfg.commands.motion
-    motion.motion_files = [str(p) for p in clips]
-    motion.pose_range, motion.velocity_range, motion.joint_position_range = {}, {}, (0.0, 0.0)
-    motion.object_pose_range = {}
-    cfg.events.push_robot = None
-    return cfg
-
-
 @pytest.fixture(scope="session")
-def make_residual_cfg():
+def make_residual_cfg(make_tracking_cfg):
+    """The tracking tests' cfg builder for the residual task, with the object's reset noise off too."""
+
+    def residual_cfg(clips, num_envs: int, task: str = "Mimic-Residual-Box-G1"):
+        cfg = make_tracking_cfg(clips, num_envs, task)
+        cfg.commands.motion.object_pose_range = {}
+        return cfg
+
     return residual_cfg
