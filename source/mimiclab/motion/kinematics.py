@@ -185,8 +185,11 @@ def motion_from_joint_trajectory(root_pos, root_quat_wxyz, joint_pos, fps: float
 
 
 def resample_times(num_frames: int, fps_old: float, fps_new: float) -> np.ndarray:
-    """Source frame coordinates (T_new,) of the new frames, T_new = floor((T−1)·fps_new/fps_old) + 1."""
+    """Source frame coordinates (T_new,) of the new frames, T_new = floor((T−1)·fps_new/fps_old) + 1,
+    and at least 2 when T ≥ 2 (a clip shorter than one new frame keeps its first and last frame)."""
     t_new = int(math.floor((num_frames - 1) * fps_new / fps_old + 1e-9)) + 1
+    if num_frames >= 2:
+        t_new = max(t_new, 2)
     return np.minimum(np.arange(t_new, dtype=np.float64) * (fps_old / fps_new), num_frames - 1)
 
 

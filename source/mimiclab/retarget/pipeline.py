@@ -16,10 +16,10 @@ from scipy.spatial.transform import Rotation
 from mimiclab.retarget.contacts import contact_runs, detect_contacts
 from mimiclab.retarget.frames import role_frames
 from mimiclab.retarget.human_motion import HumanMotion
-from mimiclab.retarget.normalize import normalize_roles
+from mimiclab.retarget.normalize import normalize_roles, parse_units
 from mimiclab.retarget.robot_targets import g1_role_points, g1_targets
 from mimiclab.retarget.scaling import limb_scales, rescale_roles, segment_lengths
-from mimiclab.retarget.skeleton_map import choose_map
+from mimiclab.retarget.skeleton_map import select_map
 
 FOOT_CAPSULE_CENTER_HEIGHT = 0.01  # m: toe/heel points above the ground when the sole touches it
 ANKLE_FLAT_HEIGHT = 0.035  # m: G1 ankle-roll origin above the ground with the sole flat on it
@@ -36,6 +36,8 @@ class RetargetSettings:
     first_frame_iterations: int = 100
     smoothing_frames: float = 1.0  # Gaussian σ of the target low-pass, in output frames (0: off)
     correct_contacts: bool = True
+    units: str | None = None  # source units ("cm", "inch", "cmu", metres per unit); None: the file's, else inferred
+    height: float | None = None  # the performer's height [m] (sets the unit scale); None: inferred
 
 
 @dataclass
@@ -62,12 +64,14 @@ def _fill_invalid(roles: dict[str, np.ndarray], valid: dict[str, np.ndarray], wh
 
 
 def _resample(roles: dict[str, np.ndarray], fps_in: float, fps_out: float) -> dict[str, np.ndarray]:
+    from mimiclab.motion.kinematics import resample_times
+
     T = next(iter(roles.values())).shape[0]
     if T == 1 or fps_in == fps_out:
         return roles
-    t_in = np.arange(T) / fps_in
-    t_out = np.arange(int(np.floor((T - 1) * fps_out / fps_in + 1e-9)) + 1) / fps_out
-    return {k: np.stack([np.interp(t_out, t_in, v[:, i]) for i in range(3)], -1) for k, v in roles.items()}
+    s = resample_times(T, fps_in, fps_out)
+    t = np.arange(T, dtype=np.float64)
+    return {k: np.stack([np.interp(s, t, v[:, i]) for i in range(3)], -1) for k, v in roles.items()}
 
 
 def _smooth(roles: dict[str, np.ndarray], sigma: float) -> dict[str, np.ndarray]:
@@ -106,7 +110,11 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     where = human.source or human.name
     roles, valid = smap.role_positions(human.joint_names, human.positions, human.confidence)
     roles = _fill_invalid(roles, valid, where)
-    roles, info = normalize_roles(roles, human.unit_scale, human.up_axis, where)
+    unit_scale = parse_units(settings.units) if settings.units else human.unit_scale
+    roles, info = normalize_roles(roles, unit_scale, human.up_axis, where, up_vector=smap.up,
+                                  mirrored=smap.mirrored, height=settings.height)
+    if human.extra.get("root_relative"):
+        info["root_relative"] = True
     roles = _smooth(_resample(roles, human.fps, settings.fps), settings.smoothing_frames)
     robot = g1_role_points()
     robot_lengths = segment_lengths({k: v[None] for k, v in robot.items()})
@@ -116,7 +124,10 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     ankles = np.minimum(scaled["left_ankle"][:, 2], scaled["right_ankle"][:, 2])
     lift = ANKLE_FLAT_HEIGHT - float(np.percentile(ankles, 5.0))
     scaled = {k: v + np.array([0.0, 0.0, lift]) for k, v in scaled.items()}
-    info.update({"skeleton_map": smap.name, "limb_scales": scales, "ground_lift_m": lift})
+    info.update({"skeleton_map": smap.name, "roles": {r: list(v) for r, v in smap.roles.items()},
+                 "limb_scales": scales, "ground_lift_m": lift})
+    if smap.notes:
+        info["notes"] = list(smap.notes)
     return scaled, info
 
 
@@ -218,8 +229,10 @@ def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> Ret
     if human.fps != settings.fps:
         from mimiclab.motion.kinematics import quat_slerp
 
+        from mimiclab.motion.kinematics import resample_times
+
         T = pos.shape[0]
-        t_out = np.arange(int(np.floor((T - 1) * settings.fps / human.fps + 1e-9)) + 1) * human.fps / settings.fps
+        t_out = resample_times(T, human.fps, settings.fps)
         i0 = np.minimum(np.floor(t_out).astype(int), T - 1)
         i1 = np.minimum(i0 + 1, T - 1)
         w = (t_out - i0)[:, None, None]
@@ -245,7 +258,7 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
 
     settings = settings or RetargetSettings()
     human.validate()
-    smap = choose_map(settings.skeleton, human.joint_names, human.source or human.name)
+    smap = select_map(settings.skeleton, human)
     if smap.direct:
         return retarget_direct(human, smap, settings)
     roles, info = prepare_roles(human, settings, smap)

@@ -25,6 +25,9 @@ class SkeletonMap:
     direct: bool = False  # robot body names → source joints of the same name (pos + orientation)
     pos_weight: float = 1.0
     rot_weight: float = 0.5
+    mirrored: bool = False  # inferred: a left-handed file, to be mirrored before retargeting
+    up: np.ndarray | None = None  # inferred: the body's up direction in file coordinates (3,)
+    notes: tuple[str, ...] = ()  # inferred: what the inference found worth saying
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SkeletonMap":
@@ -77,6 +80,37 @@ class SkeletonMap:
 
 def builtin_maps() -> list[SkeletonMap]:
     return [SkeletonMap.from_yaml(p) for p in sorted(CONFIG_DIR.glob("*.yaml")) if p.stem != "g1_targets"]
+
+
+def select_map(spec: str, human) -> SkeletonMap:
+    """The map for a HumanMotion: a user YAML or built-in name when `spec` names one; with 'auto',
+    skeleton trees without a known keypoint layout (BVH) get their roles inferred from topology and
+    geometry (``skeleton_infer``), falling back to the built-in name maps only when the tree holds
+    no body at all; keypoint layouts use their built-in maps."""
+    where = human.source or human.name
+    if spec not in ("auto", "") or human.parents is None or human.layout is not None:
+        return choose_map(spec, human.joint_names, where)
+    from mimiclab.retarget.skeleton_infer import infer_skeleton
+
+    names = set(human.joint_names)
+    for m in builtin_maps():  # robot-named trees (a G1 motion as BVH) follow their namesakes
+        if m.direct and m.match and all(j in names for j in m.match):
+            return m
+
+    try:
+        found = infer_skeleton(human.joint_names, human.parents, human.positions, where,
+                               human.extra.get("rest_positions"))
+    except ValueError as e:
+        if "not a biped" in str(e):
+            raise
+        try:
+            return choose_map("auto", human.joint_names, where)
+        except ValueError:
+            raise e from None
+    roles = {role: [name] for role, name in found.roles.items()}
+    roles["chest"] = [found.roles["left_shoulder"], found.roles["right_shoulder"]]  # as the built-in maps
+    return SkeletonMap("inferred", [], roles, "topology+geometry" + f" (sides from {found.sides_from})",
+                       mirrored=found.mirrored, up=found.up, notes=tuple(found.notes))
 
 
 def choose_map(spec: str, joint_names: list[str], where: str = "") -> SkeletonMap:

@@ -245,7 +245,35 @@ def _snap_fps(frame_time: float) -> float:
     return float(r) if r > 0 and abs(fps - r) < 1e-4 * fps else fps
 
 
-def read_bvh(path: str | os.PathLike, position_mode: str = "replace") -> HumanMotion:
+PLAUSIBLE_FPS = (10.0, 1000.0)  # mocap frame rates; a Frame Time outside (e.g. 1.0 s) is an exporter slip
+FALLBACK_FPS = 30.0
+
+
+def _frame_rate(where: str, frame_time: float, source_fps: float | None) -> float:
+    """fps from the Frame Time, or `source_fps` when given; an implausible Frame Time → 30 fps + warning."""
+    from mimiclab.motion.input_warning import warn_input
+
+    if source_fps is not None:
+        if not (np.isfinite(source_fps) and source_fps > 0):
+            raise ValueError(f"{where}: --source-fps must be a positive number, got {source_fps}")
+        return float(source_fps)
+    fps = _snap_fps(frame_time)
+    if not PLAUSIBLE_FPS[0] <= fps <= PLAUSIBLE_FPS[1]:
+        warn_input(f"{where}: Frame Time {frame_time:g} s ({fps:.3g} fps) is not a mocap frame rate; "
+                   f"assumed {FALLBACK_FPS:g} fps (pass --source-fps to set it)")
+        return FALLBACK_FPS
+    return fps
+
+
+def rest_pose(parents: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(J,3) joint positions with every rotation zero (the skeleton as its OFFSETs draw it)."""
+    rest = np.zeros_like(offsets, dtype=np.float64)
+    for j, p in enumerate(parents):  # parents come before children (depth-first order)
+        rest[j] = offsets[j] + (rest[p] if p >= 0 else 0.0)
+    return rest
+
+
+def read_bvh(path: str | os.PathLike, position_mode: str = "replace", source_fps: float | None = None) -> HumanMotion:
     """Read a BVH file into a HumanMotion (positions and orientations by forward kinematics).
 
     Returns: positions (T,J,3) in the file's units and axes (unit_scale/up_axis None: BVH does not
@@ -254,6 +282,9 @@ def read_bvh(path: str | os.PathLike, position_mode: str = "replace") -> HumanMo
     "channel_values" (T,C) as in the file, "frame_time" [s], "end_site_parents" (E,),
     "end_site_offsets" (E,3) and "end_site_positions" (T,E,3).
     position_mode: "replace" (position channels replace OFFSET components) or "add".
+    source_fps: the frame rate to use instead of 1/Frame Time (an implausible Frame Time, outside
+    10–1000 fps, is otherwise replaced by 30 fps with a warning). extra["rest_positions"] (J,3):
+    the zero-rotation pose.
     """
     where = str(path)
     if position_mode not in ("replace", "add"):
@@ -288,12 +319,13 @@ def read_bvh(path: str | os.PathLike, position_mode: str = "replace") -> HumanMo
     else:
         es_pos = np.zeros((T, 0, 3))
     motion = HumanMotion(
-        name=Path(path).stem, fps=_snap_fps(frame_time), joint_names=[j.name for j in joints],
+        name=Path(path).stem, fps=_frame_rate(where, frame_time, source_fps), joint_names=[j.name for j in joints],
         positions=positions, orientations=matrix_to_quat(rotations), parents=parents,
         source=where,
         extra={"offsets": offsets, "channels": [list(j.channels) for j in joints], "channel_values": values,
                "frame_time": frame_time, "end_site_parents": es_parents, "end_site_offsets": es_offsets,
-               "end_site_positions": es_pos},
+               "end_site_positions": es_pos,
+               "rest_positions": rest_pose(parents, offsets)},
     )
     motion.validate()
     return motion
