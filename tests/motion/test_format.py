@@ -266,8 +266,9 @@ def test_g1_csv_errors(tmp_path, motion):
 
     err(good + "\n" + ",".join(["0"] * 35) + "\n", "line 2 has 35 columns, expected 36")
     err(good + "\n" + good.replace("0.1", "nan", 1) + "\n", "NaN or Inf on line 2")
-    header = "x,y,z,qx,qy,qz,qw," + ",".join(f"j{i}" for i in range(29))
-    err(header + "\n" + good, "line 1 column 1: 'x' is not a number")
+    header = "x,y,z,qx,qy,qz,qw," + ",".join(["elbow"] + [f"j{i}" for i in range(1, 29)])
+    err(header + "\n" + good, "line 1: header has unknown column names 'elbow'")
+    err(good.replace("0.1", "abc", 1) + "\n", "line 1 column 8: 'abc' is not a number")
     err("", "zero frames")
     err(",".join(["0"] * 7 + ["0.1"] * 29), "root quaternion (qx qy qz qw) has norm 0")
     with pytest.raises(ValueError) as e:

@@ -81,14 +81,16 @@ def _fk_error(data: dict[str, np.ndarray], layout: str, frames: np.ndarray, tree
 
 
 def motion_from_beyondmimic(data: dict[str, np.ndarray], where: str, layout: str = "auto",
-                            tree=None) -> MotionData:
+                            tree=None, fps: float | None = None) -> MotionData:
     """MotionData from the arrays of a BeyondMimic/mjlab npz (`where` names the file in errors).
 
     layout 'auto' tells BeyondMimic's Isaac order from mjlab's MuJoCo order by which one our FK
     reproduces (mean body-position error < 2 cm on up to 32 frames); 'beyondmimic' / 'mjlab'
     force one. The file's velocities are not used: they are recomputed by finite differences.
+    fps: read at this rate instead of the file's ``fps`` ((), (1,) or (1,1), int or float), with a
+    warning when they differ.
     """
-    from mimiclab.motion.format import _require
+    from mimiclab.motion.format import _require, choose_fps, fps_value
     from mimiclab.motion.kinematics import motion_from_joint_trajectory
 
     if tree is None:
@@ -96,9 +98,7 @@ def motion_from_beyondmimic(data: dict[str, np.ndarray], where: str, layout: str
 
         tree = g1_kinematic_tree()
     _require(data, _REQUIRED, where)
-    fps = np.asarray(data["fps"])
-    if fps.size != 1 or fps.dtype.kind not in "iuf" or not np.isfinite(fps).all() or float(fps.reshape(-1)[0]) <= 0:
-        raise ValueError(f"{where}: fps must be one positive number, got {fps.tolist()}")
+    file_fps = fps_value(data["fps"], where)
     jp, bp, bq = (np.asarray(data[k]) for k in ("joint_pos", "body_pos_w", "body_quat_w"))
     for key, x, nd, last in (("joint_pos", jp, 2, None), ("body_pos_w", bp, 3, 3), ("body_quat_w", bq, 3, 4)):
         if x.dtype.kind != "f" or x.ndim != nd or (last is not None and x.shape[-1] != last):
@@ -137,8 +137,9 @@ def motion_from_beyondmimic(data: dict[str, np.ndarray], where: str, layout: str
     source = {"format": layout, "file": Path(where).name}
     if fk_error is not None:
         source["fk_mean_body_error_m"] = round(fk_error, 6)
+    fps = choose_fps(file_fps, fps, where)
     try:
-        return motion_from_joint_trajectory(bp[:, 0], bq[:, 0], jp, float(fps.reshape(-1)[0]),
+        return motion_from_joint_trajectory(bp[:, 0], bq[:, 0], jp, fps,
                                             joint_names=joints, meta={"source": source}, tree=tree)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None

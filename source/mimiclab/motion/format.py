@@ -294,61 +294,131 @@ def save_motion(path: str | os.PathLike, motion: MotionData) -> Path:
 # reading
 
 
+def fps_value(value, where: str, key: str = "fps") -> float:
+    """The frame rate stored in a file: one finite number > 0, as a scalar or an array of shape
+    (), (1,) or (1, 1) of any int/float dtype. ValueError '<where>: fps must be one positive number'."""
+    arr = np.asarray(value)
+    ok = arr.size == 1 and arr.dtype.kind in "iuf"
+    v = float(arr.reshape(-1)[0]) if ok else float("nan")
+    if not ok or not np.isfinite(v) or v <= 0:
+        shown = arr.tolist() if arr.size <= 4 else f"an array of shape {arr.shape}"
+        raise ValueError(f"{where}: {key} must be one positive number, got {shown!r} ({arr.dtype})")
+    return v
+
+
+def given_fps(fps, where: str) -> float | None:
+    """Check a frame rate given by the caller (``--source-fps``): None or a finite number > 0."""
+    if fps is None:
+        return None
+    try:
+        v = float(fps)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: fps must be a positive number, got {fps!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{where}: fps must be a positive number, got {fps!r}")
+    return v
+
+
+def choose_fps(file_fps: float | None, fps: float | None, where: str, what: str = "the file says") -> float | None:
+    """The rate to read at: the given `fps` wins over the file's, with a warning when they differ."""
+    if fps is None:
+        return file_fps
+    if file_fps is not None and abs(fps - file_fps) > 1e-6 * file_fps:
+        from mimiclab.motion.input_warning import warn_input
+
+        warn_input(f"{where}: {what} {file_fps:g} fps but fps={fps:g} was given; reading at {fps:g} fps "
+                   f"(no resampling: the clip plays {file_fps / fps:.3g}x as long)")
+    return fps
+
+
+def _retime(motion: MotionData, fps: float) -> MotionData:
+    """`motion` relabelled at `fps` (same frames; finite-difference velocities scaled by fps/old)."""
+    if fps == motion.fps:
+        return motion
+    k = fps / float(motion.fps)
+    out = replace(motion, fps=fps, meta=dict(motion.meta), objects=dict(motion.objects))
+    for f in ("joint_vel", "body_lin_vel_w", "body_ang_vel_w"):
+        setattr(out, f, getattr(motion, f) * np.asarray(k, dtype=getattr(motion, f).dtype))
+    out.meta["fps_override"] = {"file": float(motion.fps), "used": fps}
+    return out
+
+
+def _read_npz(path: Path, where: str) -> dict[str, np.ndarray]:
+    """All arrays of an npz (allow_pickle=False); ValueError 'unreadable npz (...)'."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
+                raise ValueError("not a zip archive")
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an npz archive")
+        with npz:
+            return {k: npz[k] for k in npz.files}
+    except ValueError as e:
+        msg = str(e).splitlines()[0] if str(e) else "not an npz archive"
+        raise ValueError(f"{where}: unreadable npz ({msg})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ValueError(f"{where}: unreadable npz ({msg})") from None
+
+
+LAYOUTS = ("auto", "mimiclab", "beyondmimic", "mjlab", "holosoma", "g1csv")
+
+
 def load_motion(path: str | os.PathLike, *, layout: str = "auto", fps: float | None = None,
                 joint_names: Sequence[str] | None = None,
                 body_names: Sequence[str] | None = None) -> MotionData:
     """Read a motion file into a validated ``MotionData``.
 
-    Detected from the content: our npz (has joint_names/body_names); the BeyondMimic/mjlab npz
-    (joint_pos, body_pos_w, body_quat_w, fps; no names, known G1 orders — see
-    ``mimiclab.motion.beyondmimic``); a ``.csv`` is read as a Unitree/LAFAN1 G1 CSV at `fps`
-    (default 30). `layout` forces one of 'mimiclab', 'beyondmimic', 'mjlab', 'g1csv'.
+    Detected from the content: our npz (names and root_pos_w); holosoma's npz (qpos-style
+    ``qpos`` / ``joint_pos`` with root pos + wxyz quat + joints, name arrays, a "world" body —
+    ``mimiclab.motion.holosoma``); the BeyondMimic/mjlab npz (joint_pos, body_pos_w, body_quat_w,
+    fps; no names, known G1 orders — ``mimiclab.motion.beyondmimic``); a ``.csv`` is a
+    Unitree/LAFAN1 G1 CSV, with or without a header row (``mimiclab.motion.g1_csv``). `layout`
+    forces one of 'mimiclab', 'beyondmimic', 'mjlab', 'holosoma', 'g1csv'.
+    fps (``--source-fps``): the rate of a file that stores none (G1 CSV without a time column;
+    otherwise 30 is assumed, with a warning when the motion looks too slow for it); for a file
+    that stores one, the given rate wins, with a warning when it differs. Frames are never
+    resampled: only their timing (and so the velocities) changes.
     Foreign formats are re-FK'd on the G1 tree, so every motion is consistent with our FK.
     joint_names / body_names: pick and order the result by these names (``MotionData.select``).
     Errors: one-line ValueError naming the file and the problem.
     """
     path = Path(path)
     where = str(path)
-    layouts = ("auto", "mimiclab", "beyondmimic", "mjlab", "g1csv")
-    if layout not in layouts:
-        raise ValueError(f"{where}: unknown layout '{layout}' (choose from {', '.join(layouts)})")
+    if layout not in LAYOUTS:
+        raise ValueError(f"{where}: unknown layout '{layout}' (choose from {', '.join(LAYOUTS)})")
     if not path.is_file():
         raise ValueError(f"{where}: no such file")
-    if fps is not None and layout not in ("auto", "g1csv"):
-        raise ValueError(f"{where}: fps= only applies to G1 CSV files (npz files store their fps)")
+    fps = given_fps(fps, where)
     if layout == "g1csv" or (layout == "auto" and path.suffix.lower() == ".csv"):
         from mimiclab.motion.g1_csv import read_g1_csv
 
-        motion = read_g1_csv(path, fps=30.0 if fps is None else fps)
+        motion = read_g1_csv(path, fps=fps)
     else:
-        try:
-            with open(path, "rb") as f:
-                if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
-                    raise ValueError("not a zip archive")
-            npz = np.load(path, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an npz archive")
-            with npz:
-                data = {k: npz[k] for k in npz.files}
-        except ValueError as e:
-            msg = str(e).splitlines()[0] if str(e) else "not an npz archive"
-            raise ValueError(f"{where}: unreadable npz ({msg})") from None
-        except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ValueError(f"{where}: unreadable npz ({msg})") from None
-        ours = "joint_names" in data or "body_names" in data
-        if layout == "mimiclab" or (layout == "auto" and ours):
-            motion = _from_ours(data, where)
-        elif layout in ("beyondmimic", "mjlab") or "body_pos_w" in data:
-            from mimiclab.motion.beyondmimic import motion_from_beyondmimic
-
-            motion = motion_from_beyondmimic(data, where, layout="auto" if layout == "auto" else layout)
-        else:
-            fields = ", ".join(sorted(data)) or "none"
-            raise ValueError(f"{where}: not a motion file (fields: {fields})")
+        motion = _load_npz(path, where, layout, fps)
     if joint_names is not None or body_names is not None:
         motion = motion.select(joint_names, body_names, where)
     return motion
+
+
+def _load_npz(path: Path, where: str, layout: str, fps: float | None) -> MotionData:
+    """Dispatch an npz on `layout` or, for 'auto', on its content (see ``load_motion``)."""
+    from mimiclab.motion.holosoma import is_holosoma, motion_from_holosoma
+
+    data = _read_npz(path, where)
+    ours = "joint_names" in data or "body_names" in data
+    if layout == "holosoma" or (layout == "auto" and is_holosoma(data)):
+        return motion_from_holosoma(data, where, fps=fps)
+    if layout == "mimiclab" or (layout == "auto" and ours):
+        motion = _from_ours(data, where)
+        return _retime(motion, choose_fps(motion.fps, fps, where))
+    if layout in ("beyondmimic", "mjlab") or "body_pos_w" in data:
+        from mimiclab.motion.beyondmimic import motion_from_beyondmimic
+
+        return motion_from_beyondmimic(data, where, layout="auto" if layout == "auto" else layout, fps=fps)
+    fields = ", ".join(sorted(data)) or "none"
+    raise ValueError(f"{where}: not a motion file (fields: {fields})")
 
 
 def _require(data: dict, names: Sequence[str], where: str) -> None:
@@ -363,9 +433,7 @@ def _from_ours(data: dict[str, np.ndarray], where: str) -> MotionData:
     version = data.get("format_version")
     if version is not None and int(np.asarray(version).reshape(-1)[0]) > FORMAT_VERSION:
         raise ValueError(f"{where}: format_version {int(version)} is newer than this mimiclab reads ({FORMAT_VERSION})")
-    fps = data["fps"]
-    if fps.size != 1 or fps.dtype.kind not in "iuf":
-        raise ValueError(f"{where}: fps must be one number, got shape {fps.shape} dtype {fps.dtype}")
+    fps = fps_value(data["fps"], where)
     for key in ("joint_names", "body_names"):
         if data[key].dtype.kind != "U" or data[key].ndim != 1:
             raise ValueError(f"{where}: {key} must be a 1-d string array, got {data[key].dtype} {data[key].shape}")
@@ -379,7 +447,7 @@ def _from_ours(data: dict[str, np.ndarray], where: str) -> MotionData:
     if not isinstance(meta, dict):
         raise ValueError(f"{where}: meta must be a JSON object")
     motion = MotionData(
-        fps=float(fps.reshape(-1)[0]),
+        fps=fps,
         joint_names=[str(n) for n in data["joint_names"]],
         body_names=[str(n) for n in data["body_names"]],
         **{f: data[f] for f, _ in _ARRAY_FIELDS},
