@@ -50,15 +50,64 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     if args.fps <= 0:
         raise CliError(f"--fps must be positive, got {args.fps}")
     box = _box_args(args)
-    settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend)
-    results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=args.workers)
+    options = _source_options(args)
+    settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend,
+                                units=args.units, height=args.height)
+    results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=args.workers,
+                             options=options)
     if box is not None:
         _attach_box_to_results(results, Path(args.output), *box)
     print(summary_table(results))
+    for r in results:
+        for w in r.warnings:
+            print(f"mimiclab retarget: warning: {w}", file=sys.stderr)
     failed = [r for r in results if not r.ok]
     for r in failed:
         print(f"mimiclab retarget: error: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _source_options(args: argparse.Namespace):
+    """SourceOptions from --source-fps/--units/--height/--layout/--frame/--body-model; CliError if bad."""
+    from mimiclab.retarget.normalize import parse_units
+    from mimiclab.retarget.sources.options import SourceOptions
+
+    if args.source_fps is not None and not (math.isfinite(args.source_fps) and args.source_fps > 0):
+        raise CliError(f"--source-fps must be positive, got {args.source_fps}")
+    if args.height is not None and not (math.isfinite(args.height) and 0.5 <= args.height <= 3.0):
+        raise CliError(f"--height is the performer's height in metres (0.5-3), got {args.height}")
+    if args.units is not None:
+        try:
+            parse_units(args.units)
+        except ValueError as e:
+            raise CliError(f"--units: {e}") from None
+    if args.body_model is not None and not Path(args.body_model).is_dir():
+        raise CliError(f"--body-model {args.body_model}: no such folder")
+    return SourceOptions(source_fps=args.source_fps, units=args.units, height=args.height, layout=args.layout,
+                         frame=args.frame, body_model=args.body_model)
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the user may say about an input file (retarget and inspect)."""
+    parser.add_argument("--source-fps", type=float, metavar="FPS",
+                        help="frame rate of the input (files without one, e.g. G1 CSV, assume 30; "
+                             "overrides a BVH Frame Time or a file's fps)")
+    parser.add_argument("--skeleton", default="auto",
+                        help="auto (roles found from the skeleton tree, or a keypoint layout's map), a built-in "
+                             "map name, or your map .yaml (it wins)")
+    parser.add_argument("--units", metavar="UNITS",
+                        help="input units: m, cm, mm, inch, ft, cmu (CMU mocap, 5.64 cm) or metres per unit "
+                             "(default: inferred from the body's size)")
+    parser.add_argument("--height", type=float, metavar="M",
+                        help="the performer's height in metres (sets the units; default: inferred)")
+    parser.add_argument("--layout", metavar="NAME",
+                        help="keypoint layout: coco17, h36m17, smpl22, smpl24, smplh52, mediapipe33, ... "
+                             "(default: from the file's names, joint count and geometry)")
+    parser.add_argument("--frame", default="auto", choices=["auto", "world", "camera"],
+                        help="keypoint frame: camera = x right, y down, z forward (default: auto)")
+    parser.add_argument("--body-model", metavar="DIR",
+                        help="folder with your SMPL / SMPL-H / SMPL-X model files (.npz), for AMASS parameter "
+                             "files; never downloaded")
 
 
 def _box_args(args: argparse.Namespace):
@@ -96,6 +145,23 @@ def _attach_box_to_results(results, out_dir: Path, size, mass, frames) -> None:
             for p in (path, out_dir / f"{r.name}.quality.json"):
                 p.unlink(missing_ok=True)
             r.ok, r.error = False, f"{r.input}: {str(e).splitlines()[0]}"
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from mimiclab.retarget.inspection import draw_roles, format_report, inspect_file
+
+    options = _source_options(args)
+    report = inspect_file(args.input, options, skeleton=args.skeleton)
+    if "roles" in report and not args.no_png:
+        png = Path(args.png) if args.png else Path(args.input).with_suffix(".inspect.png")
+        report["png"] = str(draw_roles(args.input, png, options, skeleton=args.skeleton))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+        if "png" in report:
+            print(f"picture   {report['png']}")
+    return 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -199,19 +265,31 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=_cmd_assets)
 
     r = sub.add_parser("retarget", help="human motion → G1 motion files with quality metrics")
-    r.add_argument("inputs", nargs="+", metavar="INPUT")
-    r.add_argument("-o", "--output", required=True)
-    r.add_argument("--format", default="auto", choices=["auto", "bvh", "keypoints", "g1csv", "npz"])
-    r.add_argument("--skeleton", default="auto")
-    r.add_argument("--fps", type=float, default=50.0)
-    r.add_argument("--device", default="cpu")
-    r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"])
+    r.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="BVH, 3D keypoints (.npy/.npz/.json), AMASS .npz, G1 CSV or robot .npz files")
+    r.add_argument("-o", "--output", required=True, help="folder for <name>.npz and <name>.quality.json")
+    r.add_argument("--format", default="auto", choices=["auto", "bvh", "keypoints", "amass", "g1csv", "npz"],
+                   help="input format (default: detected from the extension and content)")
+    r.add_argument("--fps", type=float, default=50.0, help="output frame rate (default: 50)")
+    _add_source_arguments(r)
+    r.add_argument("--device", default="cpu", help="IK device: cpu or cuda")
+    r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"],
+                   help="IK kernel backend (default: the fastest built for the device)")
     r.add_argument("--workers", type=int, default=1, help="clips retargeted in parallel processes")
     r.add_argument("--attach-box", metavar="X,Y,Z", help="attach a box of these full extents [m] held "
                    "between the hands (mimiclab.retarget.attach_object)")
     r.add_argument("--object-mass", type=float, metavar="KG", help="mass of the attached box (default 1.0)")
     r.add_argument("--hold-frames", metavar="START:END", help="frames (output fps, both included) the box is held")
     r.set_defaults(func=_cmd_retarget)
+
+    i = sub.add_parser("inspect", help="what the retargeter finds in a motion file: roles, units, up axis, "
+                                       "fps, frames; a PNG of the skeleton with the roles labelled")
+    i.add_argument("input", metavar="FILE", help="BVH, keypoints, AMASS, G1 CSV or robot npz file")
+    _add_source_arguments(i)
+    i.add_argument("--png", metavar="PATH", help="where to write the picture (default: FILE.inspect.png)")
+    i.add_argument("--no-png", action="store_true", help="print only")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.set_defaults(func=_cmd_inspect)
 
     t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)",
                        epilog="Any other `isaaclab train --rl_library rsl_rl` flag (--video, --experiment_name, "

@@ -21,6 +21,18 @@ from mimiclab.retarget.sources.bvh import bvh_channel_values, read_bvh, write_bv
 from mimiclab.retarget.sources.rotations import quat_to_matrix
 
 CMU_UNIT = 0.0254 / 0.45  # metres per CMU unit
+SHARED = Path(__file__).resolve().parents[2].parent / "shared/data"
+CLIPS = {"walk": SHARED / "bvh/bandai1_walk_normal_001.bvh", "run": SHARED / "bvh/bandai2_run_elderly_001.bvh"}
+
+
+def shared_clip(clip: str) -> Path:
+    """Path of a shared Bandai clip ('walk', 'run'); skips the test (reason shown) when absent."""
+    import pytest
+
+    path = CLIPS[clip]
+    if not path.is_file():
+        pytest.skip(f"shared clip not found: {path} (the ../shared/data folder is absent)")
+    return path
 
 
 @dataclass
@@ -35,6 +47,7 @@ class Skel:
     root_pos: np.ndarray
     frame_time: float
     leaves: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    moving: int = 0  # the joint whose translation is root_pos (1 below an added static root)
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -81,6 +94,17 @@ def insert_above(s: Skel, child: str, new: str, fraction: float = 0.0) -> Skel:
     s.offsets[at + 1] = (1.0 - fraction) * off
     s.rot = np.insert(s.rot, at, np.eye(3), axis=1)
     s.leaves = [(q + (q >= at), o) for q, o in s.leaves]
+    return s
+
+
+def add_root(s: Skel, name: str) -> Skel:
+    """A static root above the current one (at the origin, no rotation), as some exporters write."""
+    s.names.insert(0, name)
+    s.parents = [-1] + [q + 1 if q >= 0 else 0 for q in s.parents]
+    s.offsets = np.insert(s.offsets, 0, np.zeros(3), axis=0)
+    s.rot = np.insert(s.rot, 0, np.eye(3), axis=1)
+    s.leaves = [(q + 1, o) for q, o in s.leaves]
+    s.moving += 1
     return s
 
 
@@ -131,7 +155,8 @@ def scale_units(s: Skel, metres_per_unit: float) -> Skel:
 def rotate_world(s: Skel, A: np.ndarray) -> Skel:
     """Change the world axes (e.g. Y-up → Z-up): the root's frame and position are rotated."""
     s.rot[:, 0] = A @ s.rot[:, 0]
-    s.root_pos = s.root_pos @ A.T
+    if s.moving == 0:
+        s.root_pos = s.root_pos @ A.T
     return s
 
 
@@ -154,10 +179,10 @@ def write(s: Skel, path: Path, order: str = "ZXY", root_order: str | None = None
     for j in range(J):
         o = root_order if (j == 0 and root_order) else order
         rot_ch = [f"{a}rotation" for a in o]
-        pos_ch = ["Xposition", "Yposition", "Zposition"] if (j == 0 or all_positions) else []
+        pos_ch = ["Xposition", "Yposition", "Zposition"] if (j in (0, s.moving) or all_positions) else []
         channels.append(pos_ch + rot_ch)
     trans = np.broadcast_to(s.offsets[None], (T, J, 3)).copy()
-    trans[:, 0] = s.root_pos
+    trans[:, s.moving] = s.root_pos
     values = bvh_channel_values(channels, trans, s.rot)
     write_bvh(path, s.names, np.array(s.parents), s.offsets, channels, values, s.frame_time,
               end_sites=s.leaves or None, decimals=6)
@@ -207,6 +232,20 @@ def xsens(s: Skel, prop: bool = False) -> Skel:
     insert_above(s, "T8", "T12")
     if prop:
         add_leaf(s, "RightHand", "Prop1", [12.0, 0.0, 0.0])
+    return s
+
+
+def xsens_mvn(s: Skel, prop: bool = True) -> Skel:
+    """Xsens MVN's own BVH export: Chest..Chest4, RightCollar = clavicle, RightShoulder = upper arm,
+    an optional Prop1 joint under a wrist."""
+    rename(s, {"Spine": "Chest", "Chest": "Chest4",
+               **_sides({"Shoulder": "{Side}Collar", "UpperArm": "{Side}Shoulder", "LowerArm": "{Side}Elbow",
+                         "Hand": "{Side}Wrist", "UpperLeg": "{Side}Hip", "LowerLeg": "{Side}Knee",
+                         "Foot": "{Side}Ankle", "Toes": "{Side}Toe"})})
+    for n in ("Chest2", "Chest3"):
+        insert_above(s, "Chest4", n)
+    if prop:
+        add_leaf(s, "LeftWrist", "Prop1", [10.0, 2.0, 0.0])
     return s
 
 
@@ -264,6 +303,7 @@ def smpl_named(s: Skel) -> Skel:
                          "Hand": "{S}_Wrist", "UpperLeg": "{S}_Hip", "LowerLeg": "{S}_Knee",
                          "Foot": "{S}_Ankle", "Toes": "{S}_Foot"})})
     insert_above(s, "Spine3", "Spine2")
+    add_root(s, "m_avg_root")
     for S in ("L", "R"):
         insert_above(s, f"{S}_Ankle", f"{S}_Knee_dummy")
         insert_above(s, f"{S}_Hip", f"{S}_Hip_dummy")
@@ -305,6 +345,6 @@ def nameless(s: Skel) -> Skel:
 
 
 VOCABULARIES = {"mixamo": mixamo, "mixamo7": lambda s: mixamo(s, "mixamorig7:"), "xsens": xsens,
-                "xsens_prop": lambda s: xsens(s, prop=True), "cmu": cmu, "lafan1": lafan1, "neuron": neuron,
+                "xsens_prop": lambda s: xsens(s, prop=True), "xsens_mvn": xsens_mvn, "cmu": cmu, "lafan1": lafan1, "neuron": neuron,
                 "biovision": biovision, "smpl_named": smpl_named, "geno": geno, "biped": biped,
                 "nameless": nameless}

@@ -14,8 +14,6 @@ from mimiclab.retarget.sources.bvh import read_bvh
 
 import bvh_corpus as bc
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared/data"
-CLIPS = {"walk": SHARED / "bvh/bandai1_walk_normal_001.bvh", "run": SHARED / "bvh/bandai2_run_elderly_001.bvh"}
 FRAMES = 60
 TOLERANCE_M = 0.02
 
@@ -26,12 +24,14 @@ VARIANTS = {
     "mixamo_left_handed": ("walk", "mixamo", None, "mirror", {}),
     "xsens_mm_zup": ("walk", "xsens", 0.001, "zup", {"order": "ZYX"}),
     "xsens_prop": ("run", "xsens_prop", None, None, {"order": "YXZ"}),
+    "xsens_mvn_prop_zup": ("run", "xsens_mvn", None, "zup", {"order": "ZXY"}),
     "cmu_units": ("walk", "cmu", bc.CMU_UNIT, None, {"order": "ZYX", "root_order": "ZYX"}),
     "cmu_run_units": ("run", "cmu", bc.CMU_UNIT, None, {"order": "ZYX"}),
     "lafan1_crlf_inch": ("walk", "lafan1", 0.0254, None, {"order": "ZYX", "all_positions": True, "newline": "\r\n"}),
     "neuron": ("run", "neuron", None, None, {"order": "YXZ"}),
     "biovision_spaces": ("walk", "biovision", 0.0254, None, {"order": "ZXY", "indent": "  "}),
     "smpl_named_dummies": ("walk", "smpl_named", 1.0, None, {"order": "XZY"}),
+    "smpl_named_dummies_zup": ("run", "smpl_named", None, "zup", {}),
     "geno_twist": ("run", "geno", None, None, {"order": "YZX"}),
     "biped_spaces_in_names": ("walk", "biped", None, "zup", {}),
     "nameless": ("walk", "nameless", None, None, {}),
@@ -39,11 +39,7 @@ VARIANTS = {
 }
 
 
-def _need(clip: str) -> Path:
-    path = CLIPS[clip]
-    if not path.is_file():
-        pytest.skip(f"shared clip not found: {path} (the ../shared/data folder is absent)")
-    return path
+_need = bc.shared_clip
 
 
 def _encode(clip: str, vocabulary: str | None, units, world, options: dict, path: Path) -> Path:
@@ -117,6 +113,7 @@ def test_roles_found_in_each_vocabulary(tmp_path):
         "smpl_named": {"left_knee": "L_Knee", "left_ankle": "L_Ankle", "left_wrist": "L_Wrist", "pelvis": "Pelvis"},
         "geno": {"right_elbow": "RightForeArm", "right_wrist": "RightHand", "head": "Head"},
         "xsens_prop": {"right_wrist": "RightHand", "right_shoulder": "RightUpperArm"},
+        "xsens_mvn": {"left_shoulder": "LeftShoulder", "left_wrist": "LeftWrist", "left_toe": "LeftToe"},
     }
     for vocabulary, roles in expect.items():
         human = read_bvh(_encode("walk", vocabulary, None, None, {}, tmp_path / f"{vocabulary}.bvh"))

@@ -7,9 +7,15 @@ import json
 import numpy as np
 import pytest
 
+from mimiclab.motion.input_warning import MotionInputWarning
 from mimiclab.retarget.human_motion import HumanMotion
+from mimiclab.retarget.skeleton_map import choose_map
+from mimiclab.retarget.sources.detect import sniff_format
+from mimiclab.retarget.sources.keypoint_layouts import (LAYOUTS as ALL_LAYOUTS, SMPLH52_PARENTS, SMPLX55_PARENTS,
+                                                        canonical_layout, detect_17, h36m_mirrored)
 from mimiclab.retarget.sources.keypoints import (COCO17_JOINTS, H36M17_JOINTS, H36M17_PARENTS, SMPL24_JOINTS,
-                                                 SMPL24_PARENTS, read_keypoints, write_keypoints)
+                                                 SMPL24_PARENTS, parse_units, read_keypoints, write_keypoints)
+from mimiclab.retarget.sources.options import SourceOptions
 
 LAYOUTS = {"coco17": COCO17_JOINTS, "h36m17": H36M17_JOINTS, "smpl24": SMPL24_JOINTS}
 
@@ -178,3 +184,129 @@ def test_write_keypoints_is_atomic(tmp_path):
     with pytest.raises(ValueError):
         write_keypoints(tmp_path / "bad.npz", m)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- layouts and conventions
+
+def _standing(layout: str, height: float = 1.7) -> np.ndarray:
+    """(J,3) a standing person facing +x, Z-up, metres, in the layout's order (rough anatomy)."""
+    h = height
+    pts = {"pelvis": [0, 0, 0.53], "spine": [0, 0, 0.65], "thorax": [0, 0, 0.80], "head": [0, 0, 1.0],
+           "neck": [0.06, 0, 0.90], "nose": [0.06, 0, 0.93], "left_ear": [0, 0.05, 0.92],
+           "right_ear": [0, -0.05, 0.92], "left_eye": [0.05, 0.02, 0.94], "right_eye": [0.05, -0.02, 0.94]}
+    for side, y in (("left", 1.0), ("right", -1.0)):
+        pts.update({f"{side}_hip": [0, 0.06 * y, 0.50], f"{side}_knee": [0.01, 0.06 * y, 0.28],
+                    f"{side}_ankle": [0, 0.06 * y, 0.04], f"{side}_shoulder": [0, 0.11 * y, 0.80],
+                    f"{side}_elbow": [0, 0.13 * y, 0.62], f"{side}_wrist": [0.02, 0.13 * y, 0.47]})
+    return np.array([pts[n] for n in ALL_LAYOUTS[layout].names]) * h
+
+
+def test_new_layout_tables():
+    for name, lay in ALL_LAYOUTS.items():
+        assert len(set(lay.names)) == len(lay.names), name
+        if lay.parents is not None:
+            assert len(lay.parents) == len(lay.names) and lay.parents[0] == -1
+            assert all(0 <= p < j for j, p in enumerate(lay.parents) if j), name
+    assert len(ALL_LAYOUTS["smpl22"].names) == 22 and ALL_LAYOUTS["smpl22"].fps == 20.0
+    assert ALL_LAYOUTS["smplh52"].names[:22] == ALL_LAYOUTS["smpl22"].names and len(SMPLH52_PARENTS) == 52
+    assert SMPLH52_PARENTS[22] == 20 and SMPLH52_PARENTS[37] == 21 and SMPLX55_PARENTS[22] == 15
+    assert len(ALL_LAYOUTS["mediapipe33"].names) == 33 and ALL_LAYOUTS["mediapipe33"].names[32] == "right_foot_index"
+    official = ALL_LAYOUTS["h36m17-official"].names
+    assert official[1] == "left_hip" and official[11] == "right_shoulder"
+    assert sorted(official) == sorted(H36M17_JOINTS)
+    for alias, name in (("HumanML3D", "smpl22"), ("SMPL-H", "smplh52"), ("blazepose", "mediapipe33"),
+                        ("h36m17-official", "h36m17-official"), ("coco-17", "coco17"), ("SMPL", "smpl24")):
+        assert canonical_layout(alias) == name
+    for name in ALL_LAYOUTS:  # each layout's names find a skeleton map (mediapipe33: see the report)
+        assert choose_map("auto", list(ALL_LAYOUTS[name].names)).roles
+
+
+def test_geometry_tells_coco_from_h36m_and_the_mirrored_order():
+    rng = np.random.default_rng(1)
+    for layout in ("coco17", "h36m17"):
+        pts = _standing(layout)[None] + rng.normal(0, 0.005, (8, 17, 3))
+        assert detect_17(pts) == layout
+    h36m = _standing("h36m17")[None].repeat(4, 0)
+    assert h36m_mirrored(h36m) is False
+    mirrored = h36m[:, [H36M17_JOINTS.index(n) for n in ALL_LAYOUTS["h36m17-official"].names]]
+    assert h36m_mirrored(mirrored) is True
+    flat_face = h36m.copy()
+    flat_face[:, 9] = 0.5 * (h36m[:, 8] + h36m[:, 10])  # no nose offset: cannot tell
+    assert h36m_mirrored(flat_face) is None
+    assert detect_17(np.zeros((2, 17, 3))) is None
+
+
+@pytest.mark.parametrize("units,scale", [("m", 1.0), ("cm", 0.01), ("mm", 0.001)])
+def test_units_up_axis_and_frame_from_the_geometry(tmp_path, units, scale):
+    pts = _standing("h36m17")[None].repeat(5, 0) / scale
+    pts[:, :, 0] += np.linspace(0, 1, 5)[:, None] / scale  # walking forward: not root-relative
+    p = tmp_path / "z.npy"
+    np.save(p, pts)
+    m = read_keypoints(p, fps=30)
+    assert m.unit_scale == scale and m.up_axis == "z" and m.layout == "h36m17" and "frame" not in m.extra
+    yup = tmp_path / "y.npy"
+    np.save(yup, pts @ np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]]).T)  # Z-up → Y-up
+    assert read_keypoints(yup, fps=30).up_axis == "y"
+    cam = tmp_path / "cam.npy"
+    np.save(cam, np.load(yup) * np.array([1, -1, -1]))
+    with pytest.warns(MotionInputWarning, match="camera"):
+        mc = read_keypoints(cam, fps=30)
+    assert mc.up_axis == "y" and mc.extra["frame"] == "camera"
+    np.testing.assert_allclose(mc.positions, np.load(yup), atol=1e-12)
+    forced = read_keypoints(yup, fps=30, options=SourceOptions(frame="camera", units="cm"))
+    assert forced.extra["frame"] == "camera" and forced.unit_scale == 0.01
+
+
+def test_root_relative_flag(tmp_path):
+    pts = _standing("coco17")[None].repeat(6, 0)
+    pts[:, 9, 0] += np.linspace(0, 0.4, 6)  # a wrist moves, the hips stay put
+    p = tmp_path / "rr.npz"
+    np.savez(p, keypoints=pts, fps=30.0, layout="coco17")
+    with pytest.warns(MotionInputWarning, match="no root translation is invented"):
+        assert read_keypoints(p).extra["root_relative"] is True
+    pts[:, :, 0] += np.linspace(0, 1, 6)[:, None]
+    np.savez(p, keypoints=pts, fps=30.0, layout="coco17")
+    assert "root_relative" not in read_keypoints(p).extra
+
+
+def test_npy_json_shapes_and_sniffing(tmp_path):
+    pts = np.random.default_rng(0).normal(0, 0.3, (3, 24, 3))
+    flat = tmp_path / "flat.npy"
+    np.save(flat, pts.reshape(3, 72))
+    assert sniff_format(flat) == "keypoints"
+    m = read_keypoints(flat, fps=10)
+    assert m.layout == "smpl24" and m.positions.shape == (3, 24, 3)
+    np.testing.assert_allclose(m.positions, pts)
+    person = tmp_path / "person.npy"
+    np.save(person, pts[None])  # a leading person axis
+    assert read_keypoints(person, fps=10).num_frames == 3
+    js = tmp_path / "list.json"
+    js.write_text(json.dumps(pts.tolist()))
+    assert read_keypoints(js, fps=10).layout == "smpl24"
+    lm = tmp_path / "landmarks.json"
+    frames = [[{"x": 0.1 * j, "y": 0.2, "z": 0.3, "visibility": 0.5 if j else 0.0} for j in range(33)]] * 2
+    lm.write_text(json.dumps({"fps": 15, "pose_world_landmarks": frames}))
+    mm = read_keypoints(lm)
+    assert mm.layout == "mediapipe33" and mm.confidence[0, 1] == 0.5 and mm.confidence[0, 0] == 0.0
+    anon = tmp_path / "anon.npz"
+    np.savez(anon, pred=pts, trans=np.zeros((3, 3)), fps=30.0)
+    assert sniff_format(anon) == "keypoints" and read_keypoints(anon).extra["keypoint_key"] == "pred"
+    odd = tmp_path / "odd.npz"
+    np.savez(odd, mystery=pts, fps=30.0)
+    assert sniff_format(odd) == "keypoints" and read_keypoints(odd).extra["keypoint_key"] == "mystery"
+    amass = tmp_path / "amass.npz"
+    np.savez(amass, poses=np.zeros((3, 156)), trans=np.zeros((3, 3)), mocap_framerate=120.0)
+    assert sniff_format(amass) == "amass"
+    with pytest.raises(ValueError, match="--body-model"):
+        read_keypoints(amass)  # what batch does with a non-BVH file: still the AMASS reader
+
+
+def test_parse_units_and_pixel_refusal(tmp_path):
+    assert parse_units("x", "MM") == 0.001 and parse_units("x", "0.5") == 0.5 and parse_units("x", 2) == 2.0
+    with pytest.raises(ValueError, match="unknown units"):
+        parse_units("x", "furlong")
+    px = np.random.default_rng(0).uniform(0, 640, (4, 17, 3))
+    px[..., 2] = np.random.default_rng(1).uniform(0, 1, (4, 17))  # (x, y, score)
+    p = tmp_path / "px.npz"
+    np.savez(p, keypoints=px, fps=30.0)
+    assert "2-D pixel keypoints" in _err(p)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-
+from mimiclab.motion.input_warning import MotionInputWarning
 from mimiclab.retarget.pipeline import RetargetSettings
+from mimiclab.retarget.sources.options import SourceOptions
 
-FORMATS = ("auto", "bvh", "keypoints", "g1csv", "npz")
+FORMATS = ("auto", "bvh", "keypoints", "amass", "g1csv", "npz")
 
 
 @dataclass
@@ -27,6 +29,7 @@ class FileResult:
     frames: int = 0
     seconds: float = 0.0
     quality: dict | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
@@ -36,46 +39,60 @@ def write_json_atomic(path: Path, data: dict) -> None:
     atomic_write(path, lambda f: f.write(json.dumps(data, indent=2, sort_keys=True).encode()))
 
 
-def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str = "auto") -> FileResult:
-    """One input → its motion file and quality report; never raises (errors go in the result)."""
+def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str = "auto",
+                  options: SourceOptions | None = None) -> FileResult:
+    """One input → its motion file and quality report; never raises (errors go in the result).
+    Assumptions the readers had to make (MotionInputWarning) go into the result and the report."""
     from mimiclab.motion.format import load_motion, save_motion
     from mimiclab.motion.kinematics import resample_motion
     from mimiclab.retarget.pipeline import retarget_human
     from mimiclab.retarget.quality import quality_metrics
     from mimiclab.retarget.sources.detect import load_human_motion, sniff_format
 
+    options = options or SourceOptions()
     p = Path(path)
     name = p.stem
     start = time.perf_counter()
-    try:
-        if not p.is_file():
-            raise ValueError(f"{p}: file not found")
-        kind = sniff_format(p) if fmt == "auto" else fmt
-        if kind in ("g1csv", "npz"):
-            motion = load_motion(p)
-            if motion.fps != settings.fps:
-                motion = resample_motion(motion, settings.fps)
-            motion.meta = {**motion.meta, "input": str(p), "retarget": {"fps": settings.fps, "format": kind}}
-            quality = quality_metrics(motion, None, None)
-        else:
-            human = load_human_motion(p, "bvh" if kind == "bvh" else "keypoints")
-            result = retarget_human(human, settings)
-            motion, quality = result.motion, result.quality
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        save_motion(out / f"{name}.npz", motion)
-        write_json_atomic(out / f"{name}.quality.json", {"input": str(p), **quality})
-        return FileResult(str(p), name, True, frames=motion.num_frames, seconds=time.perf_counter() - start,
-                          quality=quality)
-    except (ValueError, KeyError, FileNotFoundError, OSError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if str(p) not in msg:
-            msg = f"{p}: {msg}"
-        return FileResult(str(p), name, False, error=msg, seconds=time.perf_counter() - start)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MotionInputWarning)
+        try:
+            if not p.is_file():
+                raise ValueError(f"{p}: file not found")
+            kind = sniff_format(p) if fmt == "auto" else fmt
+            if kind in ("g1csv", "npz"):
+                motion = load_motion(p, fps=options.source_fps)
+                if motion.fps != settings.fps:
+                    motion = resample_motion(motion, settings.fps)
+                motion.meta = {**motion.meta, "input": str(p), "retarget": {"fps": settings.fps, "format": kind}}
+                quality = quality_metrics(motion, None, None)
+            else:
+                human = load_human_motion(p, kind, options=options)
+                result = retarget_human(human, settings)
+                motion, quality = result.motion, result.quality
+            notes = _input_warnings(caught)
+            if notes:
+                quality = {**quality, "warnings": notes}
+            out = Path(out_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            save_motion(out / f"{name}.npz", motion)
+            write_json_atomic(out / f"{name}.quality.json", {"input": str(p), **quality})
+            return FileResult(str(p), name, True, frames=motion.num_frames, seconds=time.perf_counter() - start,
+                              quality=quality, warnings=notes)
+        except (ValueError, KeyError, FileNotFoundError, OSError) as e:
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            if str(p) not in msg:
+                msg = f"{p}: {msg}"
+            return FileResult(str(p), name, False, error=msg, seconds=time.perf_counter() - start,
+                              warnings=_input_warnings(caught))
+
+
+def _input_warnings(caught) -> list[str]:
+    return list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, MotionInputWarning)))
 
 
 def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, fmt: str = "auto",
-                   workers: int = 1, progress: bool = True) -> list[FileResult]:
+                   workers: int = 1, progress: bool = True, options: SourceOptions | None = None
+                   ) -> list[FileResult]:
     """All inputs, in input order; duplicate output names are an error for the later file."""
     from tqdm import tqdm
 
@@ -93,13 +110,13 @@ def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, 
     bar = tqdm(total=len(jobs), desc="retarget", unit="clip", disable=not progress)
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt) for path in jobs}
+            futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt, options) for path in jobs}
             for path, fut in futures.items():
                 results[path] = fut.result()
                 bar.update(1)
     else:
         for path in jobs:
-            results[path] = retarget_file(path, out_dir, settings, fmt)
+            results[path] = retarget_file(path, out_dir, settings, fmt, options)
             bar.update(1)
     bar.close()
     return [results[p] for p in inputs]

@@ -287,6 +287,9 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
     motion = motion_from_joint_trajectory(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
     raw_motion = motion_from_joint_trajectory(raw[0], raw[1], raw[2], settings.fps)
     quality = quality_metrics(motion, plain, contacts, uncorrected=raw_motion)
+    quality["skeleton_map"] = smap.name
+    if human.extra.get("root_relative"):
+        quality["root_relative_input"] = True  # no root translation in the input: the G1 stays in place
     return RetargetResult(motion, quality, contacts, targets)
 
 

@@ -60,7 +60,13 @@ class _Tree:
         d = np.linalg.norm(self.pos[:, has_parent] - self.pos[:, self.parents[has_parent]], axis=-1)
         bone[has_parent] = np.nanmedian(d, axis=0)
         self.bone = np.nan_to_num(bone)
-        extent = np.nanmax(self.pos, axis=1) - np.nanmin(self.pos, axis=1)  # (F,3)
+        # the body's size: joints on rigid bones only (a static root at the origin, or a root joint
+        # whose child translates, would measure the distance travelled, not the body)
+        rigid = np.zeros(J, bool)
+        spread = np.nanmax(d, axis=0) - np.nanmin(d, axis=0) if d.size else np.zeros(0)
+        rigid[has_parent] = spread <= 0.01 * np.maximum(bone[has_parent], 1e-9) + 1e-9
+        body = self.pos[:, rigid] if rigid.sum() >= 3 else self.pos
+        extent = np.nanmax(body, axis=1) - np.nanmin(body, axis=1)  # (F,3)
         self.size = float(np.nanmedian(np.linalg.norm(extent, axis=-1)))
         self.ignored = np.array([is_ignored(n) for n in self.names])
         self.reach_below = self._reach()  # farthest path length below each joint (excluding its bone)

@@ -88,6 +88,10 @@ def select_map(spec: str, human) -> SkeletonMap:
     geometry (``skeleton_infer``), falling back to the built-in name maps only when the tree holds
     no body at all; keypoint layouts use their built-in maps."""
     where = human.source or human.name
+    if spec in ("auto", "") and human.layout is not None:  # a keypoint layout: its own map when it has one
+        own = next((m for m in builtin_maps() if m.name == human.layout), None)
+        if own is not None and all(j in human.joint_names for j in own.match):
+            return own
     if spec not in ("auto", "") or human.parents is None or human.layout is not None:
         return choose_map(spec, human.joint_names, where)
     from mimiclab.retarget.skeleton_infer import infer_skeleton

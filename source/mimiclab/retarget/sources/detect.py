@@ -1,4 +1,4 @@
-"""Pick the reader for a human-motion file: BVH or 3D keypoints (npz/json).
+"""Pick the reader for a human-motion file: BVH, 3D keypoints (npz/npy/json) or AMASS parameters (npz).
 
 Robot motions (G1 CSV, mimiclab / BeyondMimic npz) are not human motion: they are read by
 ``mimiclab.motion.load_motion`` and this module says so.
@@ -10,17 +10,20 @@ import os
 from pathlib import Path
 
 from mimiclab.retarget.human_motion import HumanMotion
+from mimiclab.retarget.sources.amass import is_amass_keys, read_amass
 from mimiclab.retarget.sources.bvh import read_bvh
 from mimiclab.retarget.sources.keypoints import POSITION_KEYS, load_npz_fields, read_keypoints
+from mimiclab.retarget.sources.options import SourceOptions
 
-HUMAN_FORMATS = ("bvh", "keypoints")
-SUPPORTED = "BVH (.bvh) and 3D keypoints (.npz with keypoints/joints3d/positions, .json)"
+HUMAN_FORMATS = ("bvh", "keypoints", "amass")
+SUPPORTED = ("BVH (.bvh) and 3D keypoints (.npz with keypoints/joints3d/positions or a (T, J, 3) array, .npy, "
+             ".json), AMASS parameters (.npz with poses, trans)")
 _ROBOT_NPZ_KEYS = {"joint_pos", "dof_pos", "body_pos_w", "root_pos_w", "root_pos", "root_rot", "qpos"}
 _ROBOT_HINT = "a robot motion: read it with mimiclab.motion.load_motion (formats g1csv / npz)"
 
 
 def sniff_format(path: str | os.PathLike) -> str:
-    """'bvh' | 'keypoints' | 'g1csv' | 'npz' (a robot motion npz) from the extension and content.
+    """'bvh' | 'keypoints' | 'amass' | 'g1csv' | 'npz' (a robot motion npz) from the extension and content.
 
     ValueError naming the file (and the supported formats) when it is none of them.
     """
@@ -35,13 +38,20 @@ def sniff_format(path: str | os.PathLike) -> str:
         return "keypoints"
     if suffix == ".csv":
         return "g1csv"
+    if suffix == ".npy" or _magic(p, 6) == b"\x93NUMPY":
+        return "keypoints"
     if suffix == ".npz" or _is_zip(p):
         keys = _npz_keys(where, p)
+        if is_amass_keys(keys):
+            return "amass"
         if any(k in keys for k in POSITION_KEYS):
             return "keypoints"
         if keys & _ROBOT_NPZ_KEYS:
             return "npz"
-        raise ValueError(f"{where}: npz without a keypoint array (expected one of {', '.join(POSITION_KEYS)}; "
+        if _has_keypoint_shaped_array(where, p):
+            return "keypoints"
+        raise ValueError(f"{where}: npz without a keypoint array (expected one of {', '.join(POSITION_KEYS[:3])}, ... "
+                         "or a numeric (T, J, 3) array; "
                          f"found {', '.join(sorted(keys))[:120] or 'nothing'}) nor a robot motion (joint_pos); "
                          f"human-motion formats: {SUPPORTED}")
     head = _head(where, p)
@@ -54,7 +64,7 @@ def sniff_format(path: str | os.PathLike) -> str:
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """'bvh' or 'keypoints' (human motion); ValueError for robot motions and unknown files."""
+    """'bvh', 'keypoints' or 'amass' (human motion); ValueError for robot motions and unknown files."""
     kind = sniff_format(path)
     if kind == "g1csv":
         raise ValueError(f"{path}: CSV is {_ROBOT_HINT}; human-motion formats: {SUPPORTED}")
@@ -63,8 +73,10 @@ def detect_format(path: str | os.PathLike) -> str:
     return kind
 
 
-def load_human_motion(path: str | os.PathLike, fmt: str = "auto", **kwargs) -> HumanMotion:
-    """Read a human-motion file: fmt "auto" | "bvh" | "keypoints" (kwargs go to the reader).
+def load_human_motion(path: str | os.PathLike, fmt: str = "auto", options: SourceOptions | None = None,
+                      **kwargs) -> HumanMotion:
+    """Read a human-motion file: fmt "auto" | "bvh" | "keypoints" | "amass"; `options` (what the user
+    said about the input: fps, units, layout, frame, body model) and kwargs go to the reader.
 
     "g1csv"/"npz" (robot motion formats) raise a ValueError pointing to mimiclab.motion.load_motion.
     """
@@ -73,22 +85,41 @@ def load_human_motion(path: str | os.PathLike, fmt: str = "auto", **kwargs) -> H
     if fmt in ("g1csv", "csv", "npz"):
         raise ValueError(f"{where}: format {fmt!r} is {_ROBOT_HINT}")
     if fmt not in ("auto",) + HUMAN_FORMATS:
-        raise ValueError(f"{where}: unknown format {fmt!r} (human motion: auto, bvh, keypoints)")
+        raise ValueError(f"{where}: unknown format {fmt!r} (human motion: auto, {', '.join(HUMAN_FORMATS)})")
     if fmt == "auto":
         fmt = detect_format(path)
     elif not Path(path).is_file():
         raise ValueError(f"{where}: no such file")
     if fmt == "bvh":
+        if options is not None and options.source_fps is not None:
+            kwargs.setdefault("source_fps", options.source_fps)
         return read_bvh(path, **kwargs)
-    return read_keypoints(path, **kwargs)
+    if fmt == "amass":
+        return read_amass(path, options=options, **kwargs)
+    return read_keypoints(path, options=options, **kwargs)
+
+
+def _magic(p: Path, n: int) -> bytes:
+    try:
+        with open(p, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
 
 
 def _is_zip(p: Path) -> bool:
+    return _magic(p, 4) == b"PK\x03\x04"
+
+
+def _has_keypoint_shaped_array(where: str, p: Path) -> bool:
+    """An npz whose arrays include one shaped like keypoints (T,J,3|4), under any key."""
+    from mimiclab.retarget.sources.keypoints import _find_positions
+
     try:
-        with open(p, "rb") as f:
-            return f.read(4) == b"PK\x03\x04"
-    except OSError:
+        _find_positions(where, load_npz_fields(where, p), False)
+    except ValueError:
         return False
+    return True
 
 
 def _head(where: str, p: Path) -> str:
