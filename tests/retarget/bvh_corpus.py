@@ -22,17 +22,21 @@ from mimiclab.retarget.sources.rotations import quat_to_matrix
 
 CMU_UNIT = 0.0254 / 0.45  # metres per CMU unit
 SHARED = Path(__file__).resolve().parents[2].parent / "shared/data"
-CLIPS = {"walk": SHARED / "bvh/bandai1_walk_normal_001.bvh", "run": SHARED / "bvh/bandai2_run_elderly_001.bvh"}
+CLIPS = {"walk": "bvh/bandai1_walk_normal_001.bvh", "run": "bvh/bandai2_run_elderly_001.bvh",
+         "dash": "bandai/dataset-1/dataset-1_dash_*.bvh", "bow": "bandai/dataset-1/dataset-1_bow_*.bvh",
+         "punch": "bandai/dataset-1/dataset-1_punch_*.bvh",
+         "raise_hand": "bandai/dataset-2/dataset-2_raise-up-left-hand_*.bvh"}
 
 
 def shared_clip(clip: str) -> Path:
-    """Path of a shared Bandai clip ('walk', 'run'); skips the test (reason shown) when absent."""
+    """Path of a shared Bandai clip (a key of CLIPS; globs take the first match); skips the test
+    (reason shown) when absent."""
     import pytest
 
-    path = CLIPS[clip]
-    if not path.is_file():
-        pytest.skip(f"shared clip not found: {path} (the ../shared/data folder is absent)")
-    return path
+    matches = sorted(SHARED.glob(CLIPS[clip]))
+    if not matches:
+        pytest.skip(f"shared clip not found: {SHARED / CLIPS[clip]} (the ../shared/data folder is absent)")
+    return matches[0]
 
 
 @dataclass

@@ -36,6 +36,11 @@ VARIANTS = {
     "biped_spaces_in_names": ("walk", "biped", None, "zup", {}),
     "nameless": ("walk", "nameless", None, None, {}),
     "nameless_x_up": ("run", "nameless", 0.001, "xup", {}),
+    "mixamo_dash": ("dash", "mixamo7", None, None, {"order": "ZYX"}),
+    "cmu_bow_units": ("bow", "cmu", bc.CMU_UNIT, "zup", {"order": "ZYX"}),
+    "biovision_punch_left_handed": ("punch", "biovision", 0.0254, "mirror", {}),
+    "nameless_raise_hand": ("raise_hand", "nameless", None, None, {"order": "YZX"}),
+    "neuron_dash_m": ("dash", "neuron", 1.0, None, {}),
 }
 
 
