@@ -215,33 +215,83 @@ def test_adaptive_sampler_deterministic_and_inside_bins(lib):
     assert set(c1.tolist()) == {0, 1, 2}
 
 
-def test_adaptive_sampler_prefers_failing_bins_with_a_uniform_floor(lib):
-    s = AdaptiveSampler(lib, bin_seconds=1.0, ema_alpha=0.001, uniform_fraction=0.1,
-                        generator=torch.Generator().manual_seed(0))
-    hard = s.bin_index(torch.tensor([1]), torch.tensor([1.5])).item()  # clip b, second second
+def _episodes(s, clip, t0, t1, failed, n=1):
+    s.update(torch.tensor([clip] * n), torch.tensor([t0] * n), torch.tensor([t1] * n), torch.tensor([failed] * n))
+
+
+def test_one_failure_moves_a_fresh_bin_by_the_documented_amount(lib):
+    """Rate prior 0.5 worth 1 exposure: one failed episode in bin h gives r_h = 0.75 (not 'all
+    starts', as normalised counts did), every other bin stays at 0.5; without smoothing
+    p_h = 0.9·0.75/(0.75 + 5·0.5) + 0.1/6."""
+    s = AdaptiveSampler(lib, kernel_size=1)
+    hard = s.bin_index(torch.tensor([1]), torch.tensor([1.5])).item()
     assert hard == 3
-    for _ in range(20):  # episodes: 8 fail in the hard bin, 2 elsewhere, many succeed
-        ids = torch.tensor([1] * 8 + [0, 2] + [0] * 10)
-        times = torch.tensor([1.5] * 8 + [0.2, 0.5] + [1.1] * 10)
-        failed = torch.tensor([True] * 10 + [False] * 10)
-        s.update(ids, times, failed)
+    _episodes(s, 1, 1.2, 1.5, True)
+    s.flush()
+    r = s.rates()
+    torch.testing.assert_close(r[hard], torch.tensor(0.75))
+    torch.testing.assert_close(r[torch.arange(6) != hard], torch.full((5,), 0.5))
     p = s.probabilities()
+    torch.testing.assert_close(p[hard], torch.tensor(0.9 * 0.75 / (0.75 + 5 * 0.5) + 0.1 / 6))
+    assert p[hard] < 0.3  # the bug this replaces gave it 0.9 + 0.1/6
+
+
+def test_a_bin_failing_every_episode_converges_to_the_documented_share(lib):
+    """Bin h fails every episode that reaches it, every other bin is run without failure: r_h → 1,
+    the others → 0, so p_h → (1 − u)·s_h/Σs + u/NB with s the look-ahead smoothing of a one-hot
+    rate: the bins just before h (same clip) get λ-weighted shares, the floor holds everywhere."""
+    s = AdaptiveSampler(lib, ema_alpha=0.01, kernel_size=3, kernel_decay=0.8)
+    hard = 3  # clip 1, second bin (clip 1 has bins 2, 3, 4)
+    for _ in range(3000):
+        _episodes(s, 1, 1.1, 1.5, True, n=4)  # every episode reaching bin 3 fails there
+        _episodes(s, 1, 0.1, 0.9, False, n=4)  # bin 2 and bin 4 run without failing
+        _episodes(s, 1, 2.05, 2.3, False, n=4)
+        _episodes(s, 0, 0.0, 1.3, False, n=4)
+        _episodes(s, 2, 0.0, 0.8, False, n=4)
+        s.flush()
+    r = s.rates()
+    assert r[hard] > 0.99 and (r[torch.arange(6) != hard] < 0.01).all()
+    expect_s = torch.zeros(6)
+    expect_s[3] = 1.0 / (1 + 0.8)  # bin 3 looks at bins 3, 4 (nothing past its clip's end)
+    expect_s[2] = 0.8 / (1 + 0.8 + 0.64)  # bin 2 looks at bins 2, 3, 4
+    expect_p = 0.9 * expect_s / expect_s.sum() + 0.1 / 6
+    torch.testing.assert_close(s.probabilities(), expect_p, atol=5e-3, rtol=0)
+    assert s.probabilities()[2] > 0.1 / 6 + 0.1  # starts land *before* the hard moment too
+
+
+def test_floor_always_holds_and_rates_do_not_feed_themselves(lib):
+    """Whatever the statistics, every bin keeps ≥ u/NB; a bin with many exposures and a few failures
+    has a lower share than a bin with few exposures that always fail (rates, not counts)."""
+    s = AdaptiveSampler(lib, kernel_size=1, generator=torch.Generator().manual_seed(0))
+    _episodes(s, 1, 1.1, 1.5, True, n=30)  # bin 3: 30 failures of 300 exposures
+    _episodes(s, 1, 1.1, 1.5, False, n=270)
+    _episodes(s, 2, 0.1, 0.5, True, n=5)  # bin 5: 5 of 5
+    s.flush()
+    p = s.probabilities()
+    assert p[5] > p[3]
+    assert (p >= 0.1 / 6 - 1e-7).all()
     torch.testing.assert_close(p.sum(), torch.tensor(1.0))
-    assert (p >= 0.1 / 6 - 1e-7).all()  # the uniform floor
-    assert p[hard] > 0.6 and p.argmax().item() == hard
     ids, t = s.sample(4000)
-    bins = s.bin_index(ids, t)
-    freq = torch.bincount(bins, minlength=6).float() / 4000
-    assert freq[hard] > 0.6 and (freq > 0.005).all()  # every bin is still drawn
-    assert freq[hard] > 5 * freq[torch.arange(6) != hard].max()
-    # EMA: α·count after one update, decaying afterwards; state round trip
+    freq = torch.bincount(s.bin_index(ids, t), minlength=6).float() / 4000
+    assert (freq > 0.005).all() and freq.argmax().item() == 5
+
+
+def test_sampler_decay_reducer_and_state(lib):
+    """One flush = one decay step with the increments; the reducer sees (2, NB) increments; state
+    round-trips; a pre-rate state is refused in one line."""
+    seen = []
+    s = AdaptiveSampler(lib, ema_alpha=0.1, count_reducer=lambda t: (seen.append(t.clone()), t.mul_(2)))
+    _episodes(s, 0, 0.2, 1.1, True)  # bins 0 and 1 exposed, the failure in bin 1
+    s.flush()
+    assert seen[0].shape == (2, 6) and seen[0][0].tolist() == [1, 1, 0, 0, 0, 0]
+    torch.testing.assert_close(s.exposure, torch.tensor([2.0, 2.0, 0, 0, 0, 0]))  # doubled by the reducer
+    s.flush()  # nothing new: decay only
+    torch.testing.assert_close(s.failure, torch.tensor([0.0, 1.8, 0, 0, 0, 0]))
     fresh = AdaptiveSampler(lib)
-    fresh.update(torch.tensor([1, 1]), torch.tensor([1.5, 1.2]), torch.tensor([True, True]))
-    torch.testing.assert_close(fresh.failure[hard], torch.tensor(0.002))
-    fresh.update(torch.zeros(0, dtype=torch.long), torch.zeros(0), torch.zeros(0, dtype=torch.bool))
-    torch.testing.assert_close(fresh.failure[hard], torch.tensor(0.002 * 0.999))
     fresh.load_state_dict(s.state_dict())
-    torch.testing.assert_close(fresh.probabilities(), p)
+    torch.testing.assert_close(fresh.probabilities(), s.probabilities())
+    with pytest.raises(ValueError, match="failure counts only"):
+        fresh.load_state_dict({"failure": torch.zeros(6), "num_bins": 6, "bin_seconds": 1.0})
 
 
 def test_evaluation_starts_cover_every_clip_once(lib):

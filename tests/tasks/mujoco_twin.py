@@ -78,7 +78,7 @@ def set_reference_steps(env, steps, g):
     cmd.clip_ids[:] = clip_ids
     cmd.start_times[:] = torch.minimum(torch.tensor(steps, dtype=torch.float32) * env.step_dt,
                                        lib.duration[clip_ids].float())
-    env.episode_length_buf[:] = 0
+    cmd.start_steps[:] = env.common_step_counter  # the command's clock: zero steps since the start
     cmd._version += 1
     env.action_manager._action[:] = torch.randn(env.num_envs, 29, generator=g)
     return clip_ids

@@ -114,6 +114,41 @@ def test_a_failure_is_charged_to_the_sampler(env):
     torch.testing.assert_close(robot.data.joint_pos.torch[0], cmd.joint_pos[0], atol=1e-5, rtol=0)
 
 
+def test_reference_clock_ignores_randomised_episode_lengths(env):
+    """rsl_rl's init_at_random_ep_len writes random episode lengths after the reset: the command's
+    own clock keeps the reference on the robot (same frame at the start, one step later after one
+    step), where a clock read off episode_length_buf would jump up to 10 s ahead."""
+    env.reset()
+    cmd = env.command_manager.get_term("motion")
+    robot = env.scene["robot"]
+    t0 = cmd.start_times.clone()
+    torch.testing.assert_close(cmd.times, t0)
+    env.episode_length_buf[:] = torch.randint(50, int(env.max_episode_length) - 10, (NUM_ENVS,))
+    torch.testing.assert_close(cmd.times, t0)  # unmoved by the random episode lengths
+    torch.testing.assert_close(robot.data.joint_pos.torch, cmd.joint_pos, atol=1e-5, rtol=0)
+    env.step(torch.zeros(NUM_ENVS, J))
+    torch.testing.assert_close(cmd.times, t0 + env.step_dt)
+    assert (cmd.metrics["error_joint_pos"] < 0.1).all()  # robot and reference still together
+
+
+def test_sampler_seed_follows_the_env_seed(two_clips, make_tracking_cfg):
+    """MotionCommandCfg.seed None → the env's seed (``--seed``, plus the rank in distributed runs)."""
+    from mimiclab.tasks.tracking.mdp.commands import MotionCommand
+
+    cfg = make_tracking_cfg(two_clips, NUM_ENVS, TASK)
+    assert cfg.commands.motion.seed is None
+
+    class _Env:
+        class cfg:
+            seed = 17
+
+    cmd = MotionCommand.__new__(MotionCommand)
+    cmd.cfg = cfg.commands.motion
+    assert cmd.sampler_seed(_Env) == 17
+    cmd.cfg.seed = 3
+    assert cmd.sampler_seed(_Env) == 3
+
+
 def test_permuted_motion_files_give_the_same_rewards(env, permuted_clips):
     """The same clips with joints and bodies shuffled in the file: same reference, same rewards."""
     from mimiclab.motion.library import MotionLibrary

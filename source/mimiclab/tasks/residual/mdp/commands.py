@@ -58,7 +58,7 @@ class ObjectMotionCommand(MotionCommand):
         self.object_spec = self.library.object_spec
         self.object_contact_bodies = list(self.library.object_contact_bodies)
         self.object_points = sample_surface(self.object_spec.surface_source(), int(cfg.num_surface_points),
-                                            seed=int(cfg.seed), device=self.device)  # (P,3) object frame
+                                            seed=0, device=self.device)  # (P,3) object frame, as sim2sim
         self.assist_scale = float(cfg.assist.initial_scale) if cfg.assist.enabled else 0.0
         self._obj_key = None
         self._obj: dict[str, torch.Tensor] = {}

@@ -1,8 +1,11 @@
 """The motion command: owns the motion library and serves the reference to every other term.
 
-Timing. An env's reference time is ``t = start_time + episode_length_buf · step_dt`` [s]: right
-after a reset (episode length 0) the robot is written to the reference at ``start_time``; after
-the k-th control step both the robot and ``t`` have advanced k steps. Rewards and terminations
+Timing. The command owns its clock: an env's reference time is ``t = start_time + (s − s₀)·step_dt``
+[s], s the env's ``common_step_counter`` and s₀ its value when the env was last reset. So neither
+``init_at_random_ep_len`` (rsl_rl randomises ``episode_length_buf`` at the start of every run and
+``--resume``) nor anything else that writes the episode length moves the reference away from the
+robot: right after a reset the robot is written to the reference at ``start_time``; after the
+k-th control step both the robot and ``t`` have advanced k steps. Rewards and terminations
 (computed after the physics, once the episode length has been incremented) and observations all
 see the reference that matches the robot's current state, with no one-step lag; the futures are
 at ``t + k·step_dt`` for k in ``future_offsets``.
@@ -101,9 +104,10 @@ class MotionCommand(CommandTerm):
         self._offsets = (0,) + self.future_offsets
         if cfg.sampling == "adaptive":
             gen = torch.Generator(device=self.device)
-            gen.manual_seed(int(cfg.seed))
+            gen.manual_seed(self.sampler_seed(env))
             self.sampler = AdaptiveSampler(self.library, bin_seconds=cfg.bin_seconds, ema_alpha=cfg.ema_alpha,
-                                           uniform_fraction=cfg.uniform_fraction, generator=gen)
+                                           uniform_fraction=cfg.uniform_fraction, generator=gen,
+                                           count_reducer=_distributed_sum())
         elif cfg.sampling == "evaluation":
             self.sampler = EvaluationWalker(self.library)
         else:
@@ -111,6 +115,7 @@ class MotionCommand(CommandTerm):
         n = self.num_envs
         self.clip_ids = torch.zeros(n, dtype=torch.long, device=self.device)
         self.start_times = torch.zeros(n, device=self.device)
+        self.start_steps = torch.zeros(n, dtype=torch.long, device=self.device)  # common_step_counter at reset
         self._version = 0
         self._cache_key = None
         self._ref: dict[str, torch.Tensor] = {}
@@ -127,10 +132,20 @@ class MotionCommand(CommandTerm):
     def step_dt(self) -> float:
         return float(self._env.step_dt)
 
+    def sampler_seed(self, env) -> int:
+        """cfg.seed, else the env's seed (``--seed``; rsl_rl's distributed runs add the rank), else 0."""
+        seed = self.cfg.seed if self.cfg.seed is not None else getattr(env.cfg, "seed", None)
+        return int(seed) if seed is not None else 0
+
+    @property
+    def elapsed_steps(self) -> torch.Tensor:
+        """Control steps since each env's last reset (N,) long — the command's own clock."""
+        return int(getattr(self._env, "common_step_counter", 0)) - self.start_steps
+
     @property
     def times(self) -> torch.Tensor:
         """Reference time of every env (N,) [s]."""
-        return self.start_times + self._env.episode_length_buf.to(self.start_times.dtype) * self.step_dt
+        return self.start_times + self.elapsed_steps.to(self.start_times.dtype) * self.step_dt
 
     @property
     def clip_duration(self) -> torch.Tensor:
@@ -271,8 +286,10 @@ class MotionCommand(CommandTerm):
             self.metrics["sampling_entropy"][:] = self.sampler.metrics()["sampling_entropy"]
 
     def _update_command(self):
-        """Nothing to advance: the reference time follows the episode length (module docstring)."""
-        self._version += 1  # episode lengths of reset envs changed
+        """Nothing to advance: the reference time follows the step counter (module docstring). The
+        sampler's statistics take this step's finished episodes (one collective per step)."""
+        self._version += 1  # the step counter advanced
+        self.sampler.flush()
 
     def _resample_command(self, env_ids: Sequence[int] | slice):
         """Charge the finished episodes to the sampler, draw new (clip, start), write the robot there."""
@@ -282,17 +299,18 @@ class MotionCommand(CommandTerm):
         if env_ids.numel() == 0:
             return
         env = self._env
-        steps = env.episode_length_buf[env_ids]
+        steps = self.elapsed_steps[env_ids]
         ran = steps > 0
         tm = getattr(env, "termination_manager", None)
         if tm is not None and bool(ran.any()):
             failed = tm.terminated[env_ids] & ran
             ids = env_ids[ran]
             t_end = self.start_times[ids] + steps[ran].to(self.start_times.dtype) * self.step_dt
-            self.sampler.update(self.clip_ids[ids], t_end, failed[ran])
+            self.sampler.update(self.clip_ids[ids], self.start_times[ids], t_end, failed[ran])
         clip, t0 = self.sampler.sample(int(env_ids.numel()))
         self.clip_ids[env_ids] = clip
         self.start_times[env_ids] = t0
+        self.start_steps[env_ids] = int(getattr(env, "common_step_counter", 0))
         self._version += 1
         self._write_reference_state(env_ids, clip, t0)
 
@@ -320,6 +338,15 @@ class MotionCommand(CommandTerm):
                                                          env_ids=env_ids)
         self.robot.write_joint_position_to_sim_index(position=joint_pos, env_ids=env_ids)
         self.robot.write_joint_velocity_to_sim_index(velocity=fr["joint_vel"], env_ids=env_ids)
+
+
+def _distributed_sum():
+    """An in-place all-reduce sum when torch.distributed runs (ranks share sampler statistics), else None."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return None
+    return lambda t: dist.all_reduce(t, op=dist.ReduceOp.SUM)
 
 
 def _sample_ranges(ranges: dict[str, tuple[float, float]], n: int, device) -> torch.Tensor:
@@ -352,7 +379,8 @@ class MotionCommandCfg(CommandTermCfg):
     bin_seconds: float = 1.0
     ema_alpha: float = 0.001
     uniform_fraction: float = 0.1
-    seed: int = 0
+    seed: int | None = None
+    """Seed of the start sampler (None: the env's seed, i.e. ``--seed`` plus the rank)."""
     pose_range: dict[str, tuple[float, float]] = {}
     """Reset noise on the root pose: keys x y z [m], roll pitch yaw [rad]."""
     velocity_range: dict[str, tuple[float, float]] = {}
