@@ -40,6 +40,30 @@ def env(num_envs):
     env.close()
 
 
+def test_registered_task_spawns_the_g1_standing_on_the_ground(num_envs):
+    """Built exactly as Isaac Lab's registry does (parse_env_cfg, no overrides): at reset the pelvis
+    is at the standing height (it used to spawn 0.793 m higher — the MJCF's pelvis offset baked
+    into the USD — and drop onto the ground at 4 m/s) and the feet rest on the ground."""
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    _registered_through_entry_point()
+    cfg = parse_env_cfg(TASK, device="cpu", num_envs=num_envs)
+    env = gym.make(TASK, cfg=cfg)
+    try:
+        env.reset(seed=0)
+        robot = env.unwrapped.scene["robot"]
+        pelvis_z = robot.data.root_link_pose_w.torch[:, 2]
+        assert (pelvis_z - G1.default_root_height).abs().max() < 0.02, pelvis_z
+        ankles = robot.find_bodies(["left_ankle_roll_link", "right_ankle_roll_link"], preserve_order=True)[0]
+        ankle_z = robot.data.body_link_pose_w.torch[:, ankles, 2]
+        assert ((ankle_z > 0.015) & (ankle_z < 0.07)).all(), ankle_z  # soles (3.5 cm below) on the ground
+        for _ in range(5):
+            env.step(torch.zeros(num_envs, len(G1.joint_names)))
+        assert robot.data.root_link_vel_w.torch[:, 2].abs().max() < 0.5  # settling, not falling
+    finally:
+        env.close()
+
+
 def test_task_is_registered_through_the_isaaclab_entry_point():
     _registered_through_entry_point()
     spec = gym.spec(TASK)

@@ -96,9 +96,14 @@ def g1_mjcf_path(validate: bool = True) -> Path:
     return path
 
 
+USD_CONVERSION = b"root-body-at-prim-origin-1"  # part of the USD cache key: bump when the conversion changes
+
+
 def _mjcf_digest(mjcf: Path) -> str:
-    """Digest of the MJCF text and every file beside it that it may reference (meshes)."""
+    """Digest of the MJCF text, every file beside it that it may reference (meshes) and the
+    conversion recipe."""
     h = hashlib.sha256(mjcf.read_bytes())
+    h.update(USD_CONVERSION)
     for p in sorted(mjcf.parent.rglob("*")):
         if p.is_file() and p != mjcf and p.suffix.lower() in {".stl", ".obj", ".msh", ".png", ".xml"}:
             h.update(str(p.relative_to(mjcf.parent)).encode())
@@ -184,13 +189,46 @@ def convert_to_usd(mjcf: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         converter = mujoco_usd_converter.Converter(layer_structure=False, scene=False)
+        source = _root_at_origin(mjcf, Path(tmp) / "source")
         try:
-            produced = Path(converter.convert(str(mjcf), tmp).path)
+            produced = Path(converter.convert(str(source), str(Path(tmp) / "usd")).path)
         except Exception as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise AssetError(f"USD conversion of {mjcf} failed: {first}") from None
         os.replace(produced, target)
     return target
+
+
+def _root_at_origin(mjcf: Path, folder: Path) -> Path:
+    """A copy of `mjcf` in `folder` whose free-floating root body sits at its parent's origin, with
+    its asset folders made absolute. MuJoCo reads a free body's `pos` only as its initial qpos, but
+    the USD converter bakes it into the articulation: the pelvis would then sit 0.793 m above the
+    prim, and Isaac Lab's init_state height (the pelvis height) would spawn it at 0.76 + 0.793 m."""
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(mjcf)
+    root = tree.getroot()
+    compiler = root.find("compiler")
+    if compiler is None:
+        compiler = ET.Element("compiler")
+        root.insert(0, compiler)
+    for key in ("meshdir", "texturedir"):
+        if compiler.get(key) is not None and not Path(compiler.get(key)).is_absolute():
+            compiler.set(key, str((mjcf.parent / compiler.get(key)).resolve()))
+    if compiler.get("assetdir") is not None and not Path(compiler.get("assetdir")).is_absolute():
+        compiler.set("assetdir", str((mjcf.parent / compiler.get("assetdir")).resolve()))
+    elif compiler.get("assetdir") is None and compiler.get("meshdir") is None:
+        compiler.set("assetdir", str(mjcf.parent.resolve()))
+    world = root.find("worldbody")
+    for body in [] if world is None else world.findall("body"):
+        if body.find("freejoint") is not None or any(j.get("type") == "free" for j in body.findall("joint")):
+            body.set("pos", "0 0 0")
+            for key in ("quat", "euler", "axisangle", "xyaxes", "zaxis"):
+                body.attrib.pop(key, None)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / mjcf.name
+    tree.write(out, encoding="utf-8", xml_declaration=False)
+    return out
 
 
 def provision(wheel: Path | None = None) -> dict[str, Path]:
