@@ -168,7 +168,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "env":
         from mimiclab.bench.env import bench_env
 
-        records = bench_env(task=args.task, num_envs=args.num_envs)
+        records = bench_env(task=args.task, num_envs=args.num_envs, physics=args.physics)
     elif args.what == "retarget":
         from mimiclab.bench.retarget import bench_retarget
 
@@ -346,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=10)
     b.add_argument("--task", default="Mimic-Track-G1", help="bench env: Mimic-Track-G1 or Mimic-Residual-Box-G1")
     b.add_argument("--num_envs", type=int, help="bench env: envs (default 16 on CPU, 4096 on GPU)")
+    b.add_argument("--physics", nargs="+", metavar="PRESET",
+                   help="bench env: physics presets to compare in this run (auto mujoco_c mjwarp mjwarp_capture "
+                        "newton_mujoco_cpu; default: the task's own)")
     b.set_defaults(func=_cmd_bench)
 
     m = sub.add_parser("demo", help="the main job end to end on the device present")
