@@ -54,14 +54,16 @@ def clips(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, clips):
-    """Train 2 iterations, then resume for 1 (both in the same working directory)."""
+    """Train 2 iterations, then resume for up to 5 with a time budget that the first one uses up
+    (both in the same working directory)."""
     ws = tmp_path_factory.mktemp("train")
     first = _ok(_mimiclab("train", "--task", TASK, "--motion", clips, "--num_envs", "8", "--max_iterations", "2",
                           "--device", "cpu", cwd=ws))
     runs = sorted((ws / "logs" / "rsl_rl" / "g1_tracking").iterdir())
     assert len(runs) == 1, runs
-    second = _ok(_mimiclab("train", "--task", TASK, "--motion", clips / "*.npz", "--max_iterations", "1",
-                           "--resume", "env.scene.num_envs=8", cwd=ws))  # device: the default (cpu here)
+    second = _ok(_mimiclab("train", "--task", TASK, "--motion", clips / "*.npz", "--max_iterations", "5",
+                           "--time_budget", "0.01", "--resume", "env.scene.num_envs=8",
+                           cwd=ws))  # device: the default (cpu here)
     return {"ws": ws, "first": first, "second": second, "first_run": runs[0]}
 
 
@@ -85,6 +87,8 @@ def test_resume_continues_from_the_last_checkpoint(workspace):
     runs = sorted((workspace["ws"] / "logs" / "rsl_rl" / "g1_tracking").iterdir())
     assert len(runs) == 2  # Isaac Lab gives the resumed run its own folder
     assert sorted(p.name for p in runs[1].glob("model_*.pt")) == ["model_2.pt"]  # the count continues
+    assert "time budget of 0.01 s reached: 1 of 5 iterations fitted" in workspace["second"].stdout
+    assert (runs[1] / "exported" / "policy.onnx").is_file()  # stopped by the budget, exported as at an end
     import torch
 
     resumed = torch.load(runs[1] / "model_2.pt", weights_only=True)

@@ -144,7 +144,8 @@ class Demo:
 
     def train(self, upstream: str, motions: Path) -> tuple[dict, str]:
         p = self.preset
-        key = stage_key("train", upstream, TASK, p.num_envs, p.iterations, SEED, self.device, p.train_overrides)
+        key = stage_key("train", upstream, TASK, p.num_envs, p.iterations, SEED, self.device, p.train_overrides,
+                        p.train_seconds)
 
         def run(folder: Path) -> dict:
             marker = folder / "key.txt"
@@ -163,14 +164,17 @@ class Demo:
             if last is not None and remaining > 0:
                 print(f"   resuming from {rel(last, self.out)} ({done}/{p.iterations} iterations done)")
                 args += ["--resume"]
+            if p.train_seconds is not None:
+                args += ["--time_budget", f"{p.train_seconds:g}"]
             if remaining > 0:
                 _run_training(args + ["--max_iterations", str(remaining)], folder, done, p.iterations)
             runs = _runs(folder)
             final = runs[-1] if runs else None
             if final is None or not (final / "exported" / "policy.onnx").is_file():
                 raise DemoError(f"training finished without an exported policy (see {folder / 'train.log'})")
-            _, checkpoint = _last_checkpoint(folder)
-            return {"num_envs": p.num_envs, "iterations": p.iterations, "resumed_from":
+            fitted, checkpoint = _last_checkpoint(folder)
+            return {"num_envs": p.num_envs, "iterations": fitted, "iterations_planned": p.iterations,
+                    "time_budget_s": p.train_seconds, "resumed_from":
                     rel(last, self.out) if last is not None and done > 0 else None,
                     "log_dir": rel(final, self.out), "log_dirs": [rel(r, self.out) for r in runs],
                     "checkpoint": rel(checkpoint, self.out), "curves": _curves(runs)}
@@ -319,8 +323,10 @@ def run_demo(out_dir: Path, preset: str | None = None, inputs: Sequence[str] | N
     p = PRESETS[name].with_overrides(num_envs=num_envs, iterations=iterations)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    budget = f", at most {p.train_seconds:g} s" if p.train_seconds is not None else ""
     print(f"mimiclab demo — preset {p.name} on {device}: retarget → train ({p.num_envs} envs × {p.iterations} "
-          f"iterations{', smoke scale' if p.smoke_scale else ''}) → export → eval → sim2sim → report\n   in {out_dir}")
+          f"iterations{budget}{', smoke scale' if p.smoke_scale else ''}) → export → eval → sim2sim → report\n"
+          f"   in {out_dir}")
     checks = run_checks()
     failed = [c for c in checks if c.status == "fail"]
     if failed:

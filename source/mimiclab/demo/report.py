@@ -296,7 +296,11 @@ def section_train(demo: dict, run_dir: Path, figures: Path) -> tuple[str, Path |
     head = "<section><h2>Training</h2>"
     if not _done(st):
         return head + _status_box(st, "train") + "</section>", None
-    facts = [("envs", st.get("num_envs", "—")), ("iterations", st.get("iterations", "—")),
+    planned, budget = st.get("iterations_planned"), st.get("time_budget_s")
+    iterations = st.get("iterations", "—")
+    if budget is not None and planned is not None:
+        iterations = f"{iterations} of {planned} (those that fitted a {budget:g} s budget)"
+    facts = [("envs", st.get("num_envs", "—")), ("iterations", iterations),
              ("time", fmt_seconds(st.get("seconds")) + (" (cached)" if st.get("cached") else "")),
              ("resumed from", st.get("resumed_from") or "— (fresh run)"),
              ("checkpoint", st.get("checkpoint", "—")), ("log folder", st.get("log_dir", "—"))]

@@ -23,6 +23,10 @@ Everything Isaac Lab's ``isaaclab train --rl_library rsl_rl`` accepts passes thr
   the ResMimic baselines through the same script.
 * ``--video`` needs Isaac Sim (Kit); on a kitless install it is refused up front — sim2sim's
   ``--video`` renders the exported policy in MuJoCo instead.
+* ``--time_budget SECONDS``: stop after the first iteration that ends past this wall-clock budget
+  (counted from the start of learning; the last checkpoint and the export are written as at a
+  normal end, and the log says how many iterations fitted). All ranks of a distributed run stop at
+  the same iteration.
 * ``--resume``: Isaac Lab's ``--checkpoint latest`` — the last checkpoint of the newest run of this
   task in ``logs/rsl_rl/<experiment>/`` (weights, optimizer, iteration). The resumed run gets a new
   run folder, and its iteration counter continues after the checkpoint's: resuming from
@@ -41,6 +45,13 @@ from pathlib import Path
 from mimiclab.rl.motion_args import expand_motion_args, set_task_motion, task_motion_from_env
 
 
+TIME_BUDGET_ENV = "MIMICLAB_TRAIN_TIME_BUDGET"  # seconds; how --time_budget reaches the runner
+
+
+class _TimeBudgetReached(Exception):
+    """Raised after the iteration that used up ``--time_budget`` (caught in the runner's learn)."""
+
+
 class TrainError(ValueError):
     """Bad input to ``train`` (one-line message)."""
 
@@ -57,6 +68,7 @@ def _split_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     p.add_argument("--motion", nargs="+", default=None)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--base", default=None)
+    p.add_argument("--time_budget", type=float, default=None)
     ours, rest = p.parse_known_args(list(argv))
     motion = []
     for v in ours.motion or []:  # nargs="+" swallows Hydra overrides that follow --motion
@@ -93,6 +105,12 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
         rest.append("env.sim.device=cpu")  # Isaac Lab would pick cuda:LOCAL_RANK; the learner follows
     if ours.base is not None:
         rest.append(f"agent.actor.base_path={check_base(ours.base, rest)}")
+    if ours.time_budget is not None:
+        if not ours.time_budget > 0:
+            raise TrainError(f"--time_budget must be a positive number of seconds, got {ours.time_budget}")
+        os.environ[TIME_BUDGET_ENV] = repr(float(ours.time_budget))
+    else:
+        os.environ.pop(TIME_BUDGET_ENV, None)
     if ours.resume:
         if ours.checkpoint is not None:
             raise TrainError("--resume and --checkpoint exclude each other (--resume is --checkpoint latest)")
@@ -194,12 +212,44 @@ def _atomic_runner_class():
                 from mimiclab.deploy.contract import save_contract
 
                 save_contract(export.contract_from_env(self.env, task), Path(log_dir) / "contract.json")
-            super().learn(num_learning_iterations, init_at_random_ep_len=init_at_random_ep_len)
+            budget = os.environ.get(TIME_BUDGET_ENV)
+            if budget is None:
+                super().learn(num_learning_iterations, init_at_random_ep_len=init_at_random_ep_len)
+            else:
+                self._learn_within(float(budget), num_learning_iterations, init_at_random_ep_len)
             if exporting:
                 out = Path(log_dir) / "exported"
                 export.export_runner(self, self.env, task, out,
                                      extra={"iteration": self.current_learning_iteration, "run": str(log_dir)})
                 print(f"[mimiclab] exported {out / 'policy.onnx'} and {out / 'contract.json'}")
+
+        def _learn_within(self, budget_s: float, num_learning_iterations: int, init_at_random_ep_len: bool) -> None:
+            """rsl_rl's learn, stopped after the first iteration that ends past `budget_s` seconds."""
+            import time
+
+            start, first = time.monotonic(), self.current_learning_iteration
+            log = self.logger.log
+
+            def log_and_check(*args, **kwargs):
+                log(*args, **kwargs)
+                over = torch.tensor([float(time.monotonic() - start >= budget_s)])
+                if self.is_distributed:  # every rank stops at the same iteration
+                    torch.distributed.all_reduce(over, op=torch.distributed.ReduceOp.MAX)
+                if over.item() > 0 and kwargs.get("it", -1) < kwargs.get("total_it", 0) - 1:
+                    raise _TimeBudgetReached
+
+            self.logger.log = log_and_check
+            try:
+                super().learn(num_learning_iterations, init_at_random_ep_len=init_at_random_ep_len)
+            except _TimeBudgetReached:
+                done = self.current_learning_iteration - first + 1
+                if self.logger.writer is not None:  # what rsl_rl does at a normal end
+                    self.save(os.path.join(self.logger.log_dir, f"model_{self.current_learning_iteration}.pt"))
+                    self.logger.stop_logging_writer()
+                print(f"[mimiclab] time budget of {budget_s:g} s reached: {done} of {num_learning_iterations} "
+                      f"iterations fitted ({time.monotonic() - start:.0f} s)")
+            finally:
+                self.logger.log = log
 
         def _motion_sampler(self):
             """The tracking task's failure-adaptive sampler (None for other tasks / evaluation)."""
