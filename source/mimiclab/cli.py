@@ -51,8 +51,7 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
         raise CliError(f"--fps must be positive, got {args.fps}")
     box = _box_args(args)
     options = _source_options(args)
-    settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend,
-                                units=args.units, height=args.height)
+    settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend)
     results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=args.workers,
                              options=options)
     if box is not None:

@@ -211,11 +211,23 @@ def _sides(template: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _mocap_limbs(toe: str) -> dict[str, str]:
+    """The common mocap limb names (Mixamo, CMU, LAFAN1, Neuron, Geno): LeftShoulder = clavicle,
+    LeftArm, LeftForeArm, LeftHand, LeftUpLeg, LeftLeg, LeftFoot, Left<toe>."""
+    return _sides({"Shoulder": "{Side}Shoulder", "UpperArm": "{Side}Arm", "LowerArm": "{Side}ForeArm",
+                   "Hand": "{Side}Hand", "UpperLeg": "{Side}UpLeg", "LowerLeg": "{Side}Leg", "Foot": "{Side}Foot",
+                   "Toes": "{Side}" + toe})
+
+
+def _biovision_limbs() -> dict[str, str]:
+    """MocapBank/Biovision and Xsens MVN BVH limb names: LeftCollar = clavicle, LeftShoulder = upper arm."""
+    return _sides({"Shoulder": "{Side}Collar", "UpperArm": "{Side}Shoulder", "LowerArm": "{Side}Elbow",
+                   "Hand": "{Side}Wrist", "UpperLeg": "{Side}Hip", "LowerLeg": "{Side}Knee", "Foot": "{Side}Ankle",
+                   "Toes": "{Side}Toe"})
+
+
 def mixamo(s: Skel, prefix: str = "mixamorig:") -> Skel:
-    rename(s, {"Chest": "Spine2", **_sides({"Shoulder": "{Side}Shoulder", "UpperArm": "{Side}Arm",
-                                            "LowerArm": "{Side}ForeArm", "Hand": "{Side}Hand",
-                                            "UpperLeg": "{Side}UpLeg", "LowerLeg": "{Side}Leg",
-                                            "Foot": "{Side}Foot", "Toes": "{Side}ToeBase"})}, prefix)
+    rename(s, {"Chest": "Spine2", **_mocap_limbs("ToeBase")}, prefix)
     insert_above(s, prefix + "Spine2", prefix + "Spine1")
     add_leaf(s, prefix + "Head", prefix + "HeadTop_End", [18.0, 0, 0])
     add_leaf(s, prefix + "Head", prefix + "LeftEye", [8.0, 3.0, 5.0])
@@ -243,9 +255,7 @@ def xsens_mvn(s: Skel, prop: bool = True) -> Skel:
     """Xsens MVN's own BVH export: Chest..Chest4, RightCollar = clavicle, RightShoulder = upper arm,
     an optional Prop1 joint under a wrist."""
     rename(s, {"Spine": "Chest", "Chest": "Chest4",
-               **_sides({"Shoulder": "{Side}Collar", "UpperArm": "{Side}Shoulder", "LowerArm": "{Side}Elbow",
-                         "Hand": "{Side}Wrist", "UpperLeg": "{Side}Hip", "LowerLeg": "{Side}Knee",
-                         "Foot": "{Side}Ankle", "Toes": "{Side}Toe"})})
+               **_biovision_limbs()})
     for n in ("Chest2", "Chest3"):
         insert_above(s, "Chest4", n)
     if prop:
@@ -254,10 +264,7 @@ def xsens_mvn(s: Skel, prop: bool = True) -> Skel:
 
 
 def cmu(s: Skel) -> Skel:
-    rename(s, {"Spine": "LowerBack", "Chest": "Spine1",
-               **_sides({"Shoulder": "{Side}Shoulder", "UpperArm": "{Side}Arm", "LowerArm": "{Side}ForeArm",
-                         "Hand": "{Side}Hand", "UpperLeg": "{Side}UpLeg", "LowerLeg": "{Side}Leg",
-                         "Foot": "{Side}Foot", "Toes": "{Side}ToeBase"})})
+    rename(s, {"Spine": "LowerBack", "Chest": "Spine1", **_mocap_limbs("ToeBase")})
     insert_above(s, "Spine1", "Spine")
     insert_above(s, "Head", "Neck1")
     for side, s_ in (("Left", "L"), ("Right", "R")):
@@ -269,19 +276,13 @@ def cmu(s: Skel) -> Skel:
 
 
 def lafan1(s: Skel) -> Skel:
-    rename(s, {"Chest": "Spine2", **_sides({"Shoulder": "{Side}Shoulder", "UpperArm": "{Side}Arm",
-                                            "LowerArm": "{Side}ForeArm", "Hand": "{Side}Hand",
-                                            "UpperLeg": "{Side}UpLeg", "LowerLeg": "{Side}Leg",
-                                            "Foot": "{Side}Foot", "Toes": "{Side}Toe"})})
+    rename(s, {"Chest": "Spine2", **_mocap_limbs("Toe")})
     insert_above(s, "Spine2", "Spine1")
     return s
 
 
 def neuron(s: Skel) -> Skel:
-    rename(s, {"Chest": "Spine3", **_sides({"Shoulder": "{Side}Shoulder", "UpperArm": "{Side}Arm",
-                                            "LowerArm": "{Side}ForeArm", "Hand": "{Side}Hand",
-                                            "UpperLeg": "{Side}UpLeg", "LowerLeg": "{Side}Leg",
-                                            "Foot": "{Side}Foot", "Toes": "{Side}Toe"})})
+    rename(s, {"Chest": "Spine3", **_mocap_limbs("Toe")})
     insert_above(s, "Spine3", "Spine1")
     insert_above(s, "Spine3", "Spine2")
     for side in ("Left", "Right"):
@@ -293,9 +294,7 @@ def neuron(s: Skel) -> Skel:
 def biovision(s: Skel) -> Skel:
     """MocapBank/Biovision: LeftCollar is the clavicle and LeftShoulder the upper arm."""
     rename(s, {"Spine": "Chest", "Chest": "Chest2",
-               **_sides({"Shoulder": "{Side}Collar", "UpperArm": "{Side}Shoulder", "LowerArm": "{Side}Elbow",
-                         "Hand": "{Side}Wrist", "UpperLeg": "{Side}Hip", "LowerLeg": "{Side}Knee",
-                         "Foot": "{Side}Ankle", "Toes": "{Side}Toe"})})
+               **_biovision_limbs()})
     s.leaves = [(s.index(f"{side}Wrist"), np.array([8.0, 0, 0])) for side in ("Left", "Right")]
     return s
 
@@ -317,10 +316,7 @@ def smpl_named(s: Skel) -> Skel:
 
 def geno(s: Skel) -> Skel:
     """Geno/ZeroEGGS-like: Spine..Spine3, Neck1, HeadEnd, twist joints part-way along the forearms."""
-    rename(s, {"Chest": "Spine3", **_sides({"Shoulder": "{Side}Shoulder", "UpperArm": "{Side}Arm",
-                                            "LowerArm": "{Side}ForeArm", "Hand": "{Side}Hand",
-                                            "UpperLeg": "{Side}UpLeg", "LowerLeg": "{Side}Leg",
-                                            "Foot": "{Side}Foot", "Toes": "{Side}ToeBase"})})
+    rename(s, {"Chest": "Spine3", **_mocap_limbs("ToeBase")})
     for n in ("Spine1", "Spine2"):
         insert_above(s, "Spine3", n)
     insert_above(s, "Head", "Neck1")

@@ -105,13 +105,18 @@ def test_frame_time_outlier_warns_and_source_fps_wins(tmp_path):
 
 
 def test_units_and_height_overrides(tmp_path):
-    human = read_bvh(_short_bvh(tmp_path / "clip.bvh", 30, 1 / 30))
-    inferred = retarget_human(human, RetargetSettings(fps=30.0)).motion.meta["normalisation"]
-    assert inferred["units"] == "cm"
-    tall = retarget_human(human, RetargetSettings(fps=30.0, height=1.9)).motion.meta["normalisation"]
-    assert tall["body_height_m"] == pytest.approx(1.9)
-    forced = retarget_human(human, RetargetSettings(fps=30.0, units="mm")).motion.meta["normalisation"]
-    assert forced["unit_scale"] == 0.001
+    from mimiclab.retarget.sources.detect import load_human_motion
+    from mimiclab.retarget.sources.options import SourceOptions
+
+    path = _short_bvh(tmp_path / "clip.bvh", 30, 1 / 30)
+
+    def normalisation(**options):
+        human = load_human_motion(path, options=SourceOptions(**options))
+        return retarget_human(human, RetargetSettings(fps=30.0)).motion.meta["normalisation"]
+
+    assert normalisation()["units"] == "cm"
+    assert normalisation(height=1.9)["body_height_m"] == pytest.approx(1.9)
+    assert normalisation(units="mm")["unit_scale"] == 0.001
 
 
 def test_cli_inspect_prints_roles_and_writes_png(tmp_path):

@@ -15,22 +15,16 @@ from mimiclab.retarget.sources.options import SourceOptions
 
 
 def _load(path: str | Path, options: SourceOptions, skeleton: str):
-    from mimiclab.retarget.normalize import normalize_roles, parse_units
-    from mimiclab.retarget.pipeline import _fill_invalid
+    from mimiclab.retarget.pipeline import normalized_roles
     from mimiclab.retarget.skeleton_map import select_map
     from mimiclab.retarget.sources.detect import load_human_motion
 
     human = load_human_motion(path, "auto", options=options)
     human.validate()
-    where = human.source or human.name
     smap = select_map(skeleton, human)
     if smap.direct:
         return human, smap, None, None
-    roles, valid = smap.role_positions(human.joint_names, human.positions, human.confidence)
-    roles = _fill_invalid(roles, valid, where)
-    unit_scale = parse_units(options.units) if options.units else human.unit_scale
-    _, info = normalize_roles(roles, unit_scale, human.up_axis, where, up_vector=smap.up, mirrored=smap.mirrored,
-                              height=options.height)
+    _, info = normalized_roles(human, smap)
     return human, smap, info, np.asarray(info["heading"])  # file axes → Z-up, facing +x (mirror included)
 
 

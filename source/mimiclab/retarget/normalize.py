@@ -22,6 +22,8 @@ SIGNED_AXES = ("x", "y", "z", "-x", "-y", "-z")
 
 def parse_units(text: str) -> float:
     """'cm' / 'inch' / 'cmu' / ... or a number (metres per unit) → metres per unit; ValueError if not."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(float(text))
     key = str(text).strip().lower()
     key = UNIT_ALIASES.get(key, key)
     if key in UNITS:

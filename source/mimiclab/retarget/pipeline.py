@@ -16,7 +16,7 @@ from scipy.spatial.transform import Rotation
 from mimiclab.retarget.contacts import contact_runs, detect_contacts
 from mimiclab.retarget.frames import role_frames
 from mimiclab.retarget.human_motion import HumanMotion
-from mimiclab.retarget.normalize import normalize_roles, parse_units
+from mimiclab.retarget.normalize import normalize_roles
 from mimiclab.retarget.robot_targets import g1_role_points, g1_targets
 from mimiclab.retarget.scaling import limb_scales, rescale_roles, segment_lengths
 from mimiclab.retarget.skeleton_map import select_map
@@ -36,8 +36,6 @@ class RetargetSettings:
     first_frame_iterations: int = 100
     smoothing_frames: float = 1.0  # Gaussian σ of the target low-pass, in output frames (0: off)
     correct_contacts: bool = True
-    units: str | None = None  # source units ("cm", "inch", "cmu", metres per unit); None: the file's, else inferred
-    height: float | None = None  # the performer's height [m] (sets the unit scale); None: inferred
 
 
 @dataclass
@@ -105,16 +103,22 @@ def keep_limbs_clear(roles: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
-    """Role trajectories at the output fps, in metres, Z-up, on the ground, with G1 proportions."""
+def normalized_roles(human: HumanMotion, smap) -> tuple[dict[str, np.ndarray], dict]:
+    """The map's role trajectories (T,3) at the source fps, gaps filled, in metres, Z-up,
+    right-handed, heading +x, on the ground; and the normalisation info (``normalize_roles``)."""
     where = human.source or human.name
     roles, valid = smap.role_positions(human.joint_names, human.positions, human.confidence)
     roles = _fill_invalid(roles, valid, where)
-    unit_scale = parse_units(settings.units) if settings.units else human.unit_scale
-    roles, info = normalize_roles(roles, unit_scale, human.up_axis, where, up_vector=smap.up,
-                                  mirrored=smap.mirrored, height=settings.height)
+    roles, info = normalize_roles(roles, human.unit_scale, human.up_axis, where, up_vector=smap.up,
+                                  mirrored=smap.mirrored, height=human.extra.get("performer_height_m"))
     if human.extra.get("root_relative"):
         info["root_relative"] = True
+    return roles, info
+
+
+def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
+    """Role trajectories at the output fps, in metres, Z-up, on the ground, with G1 proportions."""
+    roles, info = normalized_roles(human, smap)
     roles = _smooth(_resample(roles, human.fps, settings.fps), settings.smoothing_frames)
     robot = g1_role_points()
     robot_lengths = segment_lengths({k: v[None] for k, v in robot.items()})

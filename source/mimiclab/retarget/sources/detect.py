@@ -93,10 +93,26 @@ def load_human_motion(path: str | os.PathLike, fmt: str = "auto", options: Sourc
     if fmt == "bvh":
         if options is not None and options.source_fps is not None:
             kwargs.setdefault("source_fps", options.source_fps)
-        return read_bvh(path, **kwargs)
-    if fmt == "amass":
-        return read_amass(path, options=options, **kwargs)
-    return read_keypoints(path, options=options, **kwargs)
+        motion = read_bvh(path, **kwargs)
+    elif fmt == "amass":
+        motion = read_amass(path, options=options, **kwargs)
+    else:
+        motion = read_keypoints(path, options=options, **kwargs)
+    return apply_scale_options(motion, options)
+
+
+def apply_scale_options(motion: HumanMotion, options: SourceOptions | None) -> HumanMotion:
+    """What the user said about the size of the input, kept on the motion: ``units`` → unit_scale,
+    ``height`` → extra["performer_height_m"] (normalisation turns it into the unit scale)."""
+    if options is None:
+        return motion
+    if options.units is not None:
+        from mimiclab.retarget.normalize import parse_units
+
+        motion.unit_scale = parse_units(options.units)
+    if options.height is not None:
+        motion.extra["performer_height_m"] = float(options.height)
+    return motion
 
 
 def _magic(p: Path, n: int) -> bytes:

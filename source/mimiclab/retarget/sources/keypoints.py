@@ -61,9 +61,6 @@ _META_KEYS = set(_CONFIDENCE_KEYS + _FPS_KEYS) | {"layout", "joint_names", "pare
 _PARAM_KEYS = {"poses", "pose", "body_pose", "global_orient", "root_orient", "pose_body", "pose_hand", "betas",
                "trans", "transl", "dmpls", "shape", "camera", "cam", "bbox", "bboxes", "boxes"}
 """Keys never taken as joint positions (SMPL parameters, cameras, boxes)."""
-_UNITS = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01,
-          "centimeter": 0.01, "centimeters": 0.01, "mm": 0.001, "millimeter": 0.001, "millimeters": 0.001,
-          "in": 0.0254, "inch": 0.0254, "inches": 0.0254, "cmu": 0.056444}
 # top-point-to-ankle length of a person (0.8–2.2 m tall, or a child) in each unit
 _HEIGHT_UNITS = ((0.4, 2.6, 1.0), (40.0, 260.0, 0.01), (400.0, 2600.0, 0.001))
 ROOT_RELATIVE_TOL = 0.003  # root still within 0.3 % of the body length (≈ 5 mm) in every frame
@@ -385,21 +382,13 @@ def _resolve_layout(where: str, requested, file_names, positions: np.ndarray) ->
 
 
 def parse_units(where: str, value) -> float:
-    """Metres per unit from "m" | "cm" | "mm" | "inch" | "cmu" | a number; one-line ValueError."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        scale = float(value)
-    else:
-        text = str(value).strip().lower()
-        if text in _UNITS:
-            return _UNITS[text]
-        try:
-            scale = float(text)
-        except ValueError:
-            raise ValueError(f"{where}: unknown units {text[:20]!r} "
-                             "(use m, cm, mm, inch, cmu or metres per unit)") from None
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"{where}: the unit scale must be a positive number, got {scale}")
-    return scale
+    """Metres per unit (``mimiclab.retarget.normalize.parse_units``), the error naming `where`."""
+    from mimiclab.retarget.normalize import parse_units as parse
+
+    try:
+        return parse(value)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
 
 
 def _file_units(where: str, fields: dict) -> float | None:
