@@ -91,6 +91,22 @@ if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
   fi
 fi
 
+# tests/retarget/test_viewer.py drives Debian's Chromium headless through playwright (playwright's own
+# browser download is not used); without it that test is skipped, saying so. Failure here is not fatal.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> install chromium (headless browser for the mimiclab view test)"
+    if bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+                (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)" >>"$LOG" 2>&1; then
+      echo "    done"
+    else
+      echo "    note: chromium could not be installed (see $LOG): the viewer's browser test is skipped"
+    fi
+  else
+    echo "==> note: chromium missing and not root: the viewer's browser test is skipped"
+  fi
+fi
+
 step "build + install mimiclab (editable, _C and _C_cuda when nvcc is found)" \
   "${PIP[@]}" install --no-build-isolation --no-deps -e .
 step "provision G1 assets (MJCF from mjlab $( "$VPY" -c 'from mimiclab.robots.assets import MJLAB_VERSION as v; print(v)'), USD)" \

@@ -1,6 +1,9 @@
 // Retargeting IK: Levenberg–Marquardt on a floating-base tree, one problem per call of ik_solve_item.
 // The algorithm is the one of source/mimiclab/kernels/ik_reference.py (the readable reference):
-//   minimise Σ_k wp_k‖p*_k − p_k‖² + wr_k‖log(R*_k R_kᵀ)‖² + μ‖q − q_posture‖²
+//   minimise Σ_k wp_k‖p*_k − p_k‖² + wr_k‖log(R*_k R_kᵀ)‖² + μ‖q − m‖² + Σ_j ω_j (q_j − clamp(q_j, a_j, b_j))²
+//   with the regulariser μ = μ_p + μ_v + μ_a, m = (μ_p q_posture + μ_v q₁ + μ_a (2q₁ − q₂)) / μ
+//   (q₁, q₂ the previous frames' solutions; see `regulariser` in the reference) and the
+//   anatomical prior [a, b], ω;
 //   (H + λI) δ = g with the analytic world-frame Jacobian, q projected onto [lo, hi],
 //   a step is kept only if it lowers the cost (λ ← max(0.3λ, 1e-7)), else λ ← 10λ.
 // Sequences: clip c runs frames t = 0..T-1 in order, each warm-started from the previous solution;
@@ -24,6 +27,9 @@ struct IkTree {
   const T* lower;                // (J,) joint limits [rad]
   const T* upper;                // (J,)
   const T* max_step;             // (J,) largest change per frame [rad] (inf: none)
+  const T* prior_lower;          // (J,) anatomical prior range [rad] (-inf: free)
+  const T* prior_upper;          // (J,) (+inf: free)
+  const T* prior_weight;         // (J,) ω (0: no prior)
 };
 
 // Targets of all problems: (C, T, K, ...) arrays.
@@ -44,8 +50,10 @@ struct IkParams {
   int32_t first_iterations;  // for frame 0
   T damping;                 // initial λ
   T tol;                     // early stop: largest applied step component [m or rad]
-  T posture_weight;          // μ
+  T posture_weight;          // μ_p
   bool limit_first_frame;    // apply max_step at frame 0 (relative to the initial q)
+  T velocity_weight;         // μ_v: cost on q − q₁
+  T acceleration_weight;     // μ_a: cost on q − 2q₁ + q₂
 };
 
 template <typename T>
@@ -61,7 +69,7 @@ struct IkOutputs {
 // Scalars of workspace one problem needs.
 MIMICLAB_HD int64_t ik_workspace_size(int32_t B, int32_t J, int32_t K) {
   const int64_t n = 6 + J;
-  return 2 * (7 * int64_t(B) + 9 * int64_t(K) + 7 + J) + 6 * int64_t(J) + n * n + 2 * n + 2 * J +
+  return 2 * (7 * int64_t(B) + 9 * int64_t(K) + 7 + J) + 6 * int64_t(J) + n * n + 2 * n + 3 * J +
          6 * n;
 }
 
@@ -91,6 +99,13 @@ MIMICLAB_HD void quat_exp(const T* v, T* out) {
   out[0] = std::cos(half); out[1] = v[0] * scale; out[2] = v[1] * scale; out[3] = v[2] * scale;
   const T norm = std::sqrt(out[0] * out[0] + out[1] * out[1] + out[2] * out[2] + out[3] * out[3]);
   for (int i = 0; i < 4; ++i) out[i] /= norm;
+}
+
+// clamp(q, a_j, b_j) − q for joint j's anatomical prior.
+template <typename T>
+MIMICLAB_HD T prior_residual(const IkTree<T>& tree, int32_t j, T q) {
+  const T a = tree.prior_lower[j], b = tree.prior_upper[j];
+  return q < a ? a - q : (q > b ? b - q : T(0));
 }
 
 // One state of a problem: root, joints, body poses, target points and errors, cost.
@@ -153,7 +168,9 @@ MIMICLAB_HD void evaluate(const IkTree<T>& tree, const IkTargets<T>& tg, const T
     cost += wp[k] * (ep[0] * ep[0] + ep[1] * ep[1] + ep[2] * ep[2]) +
             wr[k] * (er[0] * er[0] + er[1] * er[1] + er[2] * er[2]);
   }
-  for (int32_t j = 0; j < J; ++j) cost += posture_weight * square(s.q[j] - posture[j]);
+  for (int32_t j = 0; j < J; ++j)
+    cost += posture_weight * square(s.q[j] - posture[j]) +
+            tree.prior_weight[j] * square(prior_residual(tree, j, s.q[j]));
   s.cost = cost;
 }
 
@@ -265,8 +282,9 @@ MIMICLAB_HD void normal_equations(const IkTree<T>& tree, const IkTargets<T>& tg,
     }
   }
   for (int32_t j = 0; j < J; ++j) {
-    H[int64_t(6 + j) * n + 6 + j] += posture_weight;
-    g[6 + j] += posture_weight * (posture[j] - s.q[j]);
+    const T r = prior_residual(tree, j, s.q[j]);
+    H[int64_t(6 + j) * n + 6 + j] += posture_weight + (r != T(0) ? tree.prior_weight[j] : T(0));
+    g[6 + j] += posture_weight * (posture[j] - s.q[j]) + tree.prior_weight[j] * r;
   }
 }
 
@@ -296,6 +314,7 @@ MIMICLAB_HD void ik_solve_clip(const IkTree<T>& tree, const IkTargets<T>& tg, co
   T* lo = carve(cursor, J);
   T* hi = carve(cursor, J);
   T* jcols = carve(cursor, 6 * int64_t(n));
+  T* reg = carve(cursor, J);  // the frame's regulariser target m
   const T* posture = posture_all + c * J;
 
   // Warm start: the initial state for frame 0, then the previous frame's solution.
@@ -325,14 +344,25 @@ MIMICLAB_HD void ik_solve_clip(const IkTree<T>& tree, const IkTargets<T>& tg, co
       }
       cur.q[j] = cur.q[j] < lo[j] ? lo[j] : (cur.q[j] > hi[j] ? hi[j] : cur.q[j]);
     }
-    evaluate(tree, tg, pos, quat, wp, wr, posture, prm.posture_weight, cur);
+    // Regulariser: posture, velocity (q₁: the projected warm start) and acceleration (q₂: frame t−2).
+    const bool has_v = limit_step && prm.velocity_weight > T(0);
+    const bool has_a = has_v && t >= 2 && prm.acceleration_weight > T(0);
+    const T mu = prm.posture_weight + (has_v ? prm.velocity_weight : T(0)) +
+                 (has_a ? prm.acceleration_weight : T(0));
+    const T* q2 = out.joint_pos + (f - 2) * J;
+    for (int32_t j = 0; j < J; ++j) {
+      T m = prm.posture_weight * posture[j];
+      if (has_v) m += prm.velocity_weight * cur.q[j];
+      if (has_a) m += prm.acceleration_weight * (T(2) * cur.q[j] - q2[j]);
+      reg[j] = mu > T(0) ? m / mu : posture[j];
+    }
+    evaluate(tree, tg, pos, quat, wp, wr, reg, mu, cur);
     T lambda = prm.damping;
     const int32_t iterations = t == 0 ? prm.first_iterations : prm.iterations;
     int32_t used = 0;
     for (int32_t it = 0; it < iterations; ++it) {
       ++used;
-      normal_equations(tree, tg, wp, wr, posture, prm.posture_weight, cur, axis_w, anchor_w, jcols,
-                       H, g);
+      normal_equations(tree, tg, wp, wr, reg, mu, cur, axis_w, anchor_w, jcols, H, g);
       for (int32_t i = 0; i < n; ++i) H[int64_t(i) * n + i] += lambda;
       if (!cholesky_solve(H, n, g, delta)) {
         lambda *= T(10);
@@ -356,7 +386,7 @@ MIMICLAB_HD void ik_solve_clip(const IkTree<T>& tree, const IkTargets<T>& tg, co
         const T d = abs_(v - cur.q[j]);
         applied = d > applied ? d : applied;
       }
-      evaluate(tree, tg, pos, quat, wp, wr, posture, prm.posture_weight, cand);
+      evaluate(tree, tg, pos, quat, wp, wr, reg, mu, cand);
       if (cand.cost < cur.cost) {
         const State<T> tmp = cur;
         cur = cand;

@@ -1,11 +1,12 @@
 // Parses and validates the Python-side arguments of ik_solve for either backend.
 //   tree:    dict of the FK tree buffers + body_of_joint (J,), anc_joints (B,J), anc_count (B,)
-//   bounds:  lower, upper, max_step (J,)
+//   bounds:  lower, upper, max_step, prior_lower, prior_upper, prior_weight (J,)
 //   targets: body_index (K,), offset (K,3), pos (C,T,K,3), quat (C,T,K,4), pos_weight, rot_weight (C,T,K)
 //   init:    root_pos (C,3), root_quat (C,4), joint_pos (C,J), posture (C,J)
 //   out:     root_pos (C,T,3), root_quat (C,T,4), joint_pos (C,T,J), pos_error, rot_error (C,T,K),
 //            iterations (C,T) int32
-//   params:  iterations, first_iterations, damping, tol, posture_weight, limit_first_frame
+//   params:  iterations, first_iterations, damping, tol, posture_weight, velocity_weight,
+//            acceleration_weight, limit_first_frame
 #pragma once
 
 #include <map>
@@ -22,7 +23,7 @@ struct IkArgs {
   int32_t T = 0, K = 0, J = 0, B = 0;
   std::string dtype;
   int32_t iterations = 0, first_iterations = 0;
-  double damping = 0, tol = 0, posture_weight = 0;
+  double damping = 0, tol = 0, posture_weight = 0, velocity_weight = 0, acceleration_weight = 0;
   bool limit_first_frame = false;
 
   template <typename S>
@@ -36,7 +37,10 @@ struct IkArgs {
                      b.at("anc_count").data<int32_t>(),
                      b.at("lower").data<S>(),
                      b.at("upper").data<S>(),
-                     b.at("max_step").data<S>()};
+                     b.at("max_step").data<S>(),
+                     b.at("prior_lower").data<S>(),
+                     b.at("prior_upper").data<S>(),
+                     b.at("prior_weight").data<S>()};
   }
   template <typename S>
   IkTargets<S> targets() const {
@@ -47,7 +51,7 @@ struct IkArgs {
   template <typename S>
   IkParams<S> params() const {
     return IkParams<S>{iterations, first_iterations, S(damping), S(tol), S(posture_weight),
-                       limit_first_frame};
+                       limit_first_frame, S(velocity_weight), S(acceleration_weight)};
   }
   template <typename S>
   IkOutputs<S> outputs() const {
@@ -64,7 +68,8 @@ inline IkArgs parse_ik_args(const py::dict& tree, const py::dict& bounds, const 
   for (const char* k : {"parent", "joint_index", "local_pos", "local_quat", "joint_axis",
                         "joint_anchor", "body_of_joint", "anc_joints", "anc_count"})
     a.b[k] = parse_buffer(k, tree[k]);
-  for (const char* k : {"lower", "upper", "max_step"}) a.b[k] = parse_buffer(k, bounds[k]);
+  for (const char* k : {"lower", "upper", "max_step", "prior_lower", "prior_upper", "prior_weight"})
+    a.b[k] = parse_buffer(k, bounds[k]);
   for (const char* k : {"body_index", "offset", "pos", "quat", "pos_weight", "rot_weight"})
     a.b[k] = parse_buffer(k, targets[k]);
   for (const char* k : {"root_pos", "root_quat", "joint_pos", "posture"})
@@ -86,7 +91,7 @@ inline IkArgs parse_ik_args(const py::dict& tree, const py::dict& bounds, const 
   const std::vector<std::pair<const char*, std::vector<int64_t>>> shapes = {
       {"joint_index", {B}}, {"local_pos", {B, 3}}, {"local_quat", {B, 4}}, {"joint_axis", {B, 3}},
       {"joint_anchor", {B, 3}}, {"body_of_joint", {J}}, {"anc_joints", {B, J}}, {"anc_count", {B}},
-      {"upper", {J}}, {"max_step", {J}}, {"offset", {K, 3}}, {"quat", {C, T, K, 4}},
+      {"upper", {J}}, {"max_step", {J}}, {"prior_lower", {J}}, {"prior_upper", {J}}, {"prior_weight", {J}}, {"offset", {K, 3}}, {"quat", {C, T, K, 4}},
       {"pos_weight", {C, T, K}}, {"rot_weight", {C, T, K}}, {"init_root_pos", {C, 3}},
       {"init_root_quat", {C, 4}}, {"init_joint_pos", {C, J}}, {"init_posture", {C, J}},
       {"out_root_pos", {C, T, 3}}, {"out_root_quat", {C, T, 4}}, {"out_joint_pos", {C, T, J}},
@@ -108,10 +113,14 @@ inline IkArgs parse_ik_args(const py::dict& tree, const py::dict& bounds, const 
   a.damping = params["damping"].cast<double>();
   a.tol = params["tol"].cast<double>();
   a.posture_weight = params["posture_weight"].cast<double>();
+  a.velocity_weight = params["velocity_weight"].cast<double>();
+  a.acceleration_weight = params["acceleration_weight"].cast<double>();
   a.limit_first_frame = params["limit_first_frame"].cast<bool>();
   if (a.iterations < 1 || a.first_iterations < 1)
     throw std::invalid_argument("iterations: must be >= 1");
   if (!(a.damping > 0)) throw std::invalid_argument("damping: must be > 0");
+  if (!(a.posture_weight >= 0) || !(a.velocity_weight >= 0) || !(a.acceleration_weight >= 0))
+    throw std::invalid_argument("posture/velocity/acceleration weights: must be >= 0");
   return a;
 }
 

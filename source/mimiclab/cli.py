@@ -1,5 +1,5 @@
-"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, train, play, eval,
-export, sim2sim, bench, demo. Bad input: one line `mimiclab <command>: error: ...` on stderr, exit 1.
+"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, inspect, view, train,
+play, eval, export, sim2sim, bench, demo. Bad input: one line `mimiclab <command>: error: ...` on stderr, exit 1.
 """
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     failed = [r for r in results if not r.ok]
     for r in failed:
         print(f"mimiclab retarget: error: {r.error}", file=sys.stderr)
+    if args.strict:
+        for r in results:
+            if r.ok and r.quality.get("failed_bounds"):
+                print(f"mimiclab retarget: quality: {r.input}: {'; '.join(r.quality['failed_bounds'])}", file=sys.stderr)
+                failed.append(r)
     return 1 if failed else 0
 
 
@@ -163,15 +168,32 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_view(args: argparse.Namespace) -> int:
+    from mimiclab.retarget.viewer import record, serve
+
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port must be 0-65535, got {args.port}")
+    if args.record is not None:
+        if Path(args.record).suffix.lower() != ".mp4":
+            raise CliError(f"--record {args.record}: the file name must end in .mp4")
+        print(f"mimiclab view: wrote {record(args.motion, args.record, source_path=args.source)}")
+        return 0
+    return serve(args.motion, args.source, port=args.port, host=args.host)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "env":
         from mimiclab.bench.env import bench_env
 
         records = bench_env(task=args.task, num_envs=args.num_envs, physics=args.physics)
+    elif args.what == "retarget" and args.quality:
+        from mimiclab.bench.retarget_quality import bench_retarget_quality
+
+        records = bench_retarget_quality(args.inputs, args.clips)
     elif args.what == "retarget":
         from mimiclab.bench.retarget import bench_retarget
 
-        records = bench_retarget()
+        records = bench_retarget(args.inputs)
     else:
         from mimiclab.bench.kernels import run_kernel_bench
 
@@ -275,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"],
                    help="IK kernel backend (default: the fastest built for the device)")
     r.add_argument("--workers", type=int, default=1, help="clips retargeted in parallel processes")
+    r.add_argument("--strict", action="store_true",
+                   help="exit non-zero when a clip breaks a quality bound (limits, jumps, saturation, twist, "
+                        "penetration, foot sliding, self-collision; see the summary's verdict column)")
     r.add_argument("--attach-box", metavar="X,Y,Z", help="attach a box of these full extents [m] held "
                    "between the hands (mimiclab.retarget.attach_object)")
     r.add_argument("--object-mass", type=float, metavar="KG", help="mass of the attached box (default 1.0)")
@@ -289,6 +314,21 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--no-png", action="store_true", help="print only")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=_cmd_inspect)
+
+    v = sub.add_parser("view", help="a G1 motion in the browser (viser): robot, human skeleton, timeline, "
+                                    "per-frame quality flags; or --record an MP4")
+    v.add_argument("motion", metavar="MOTION", help="G1 motion file (.npz from `mimiclab retarget`, or a G1 CSV)")
+    v.add_argument("--source", metavar="HUMAN_FILE",
+                   help="the human motion it was retargeted from (BVH, keypoints, AMASS): its skeleton, as the "
+                        "retargeter scaled it, is drawn over the robot")
+    v.add_argument("--record", metavar="OUT.mp4",
+                   help="no server: render every frame offscreen (MuJoCo, OSMesa/EGL) to this MP4 and exit; the "
+                        "human skeleton is drawn too with --source; a keyframe PNG where rendering is unavailable")
+    v.add_argument("--port", type=int, default=8080,
+                   help="web server port (default: 8080; the next free one if taken; 0: any free port)")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0: every interface)")
+    v.set_defaults(func=_cmd_view)
 
     t = sub.add_parser("train", help="train a policy (Isaac Lab + rsl_rl PPO)",
                        epilog="Any other `isaaclab train --rl_library rsl_rl` flag (--video, --experiment_name, "
@@ -348,6 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--physics", nargs="+", metavar="PRESET",
                    help="bench env: physics presets to compare in this run (auto mujoco_c mjwarp mjwarp_capture "
                         "newton_mujoco_cpu; default: the task's own)")
+    b.add_argument("--quality", action="store_true",
+                   help="bench retarget: mimiclab side by side with a mink per-frame IK peer (the GMR method) "
+                        "on the same real clips: both quality tables and frames/s")
+    b.add_argument("--clips", type=int, metavar="N", help="bench retarget --quality: at most N clips")
+    b.add_argument("--inputs", nargs="+", metavar="FILE",
+                   help="bench retarget: these human-motion files (with --quality: instead of the default clips)")
     b.set_defaults(func=_cmd_bench)
 
     m = sub.add_parser("demo", help="the main job end to end on the device present")

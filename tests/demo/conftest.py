@@ -112,7 +112,8 @@ def build_run(run_dir: Path, curves_inline: bool = True, smoke_scale: bool = Tru
             "max_joint_step_rad": 0.2871, "jerk_mean_rad_s3": 412.6}
     walk = {**base, "keypoint_error_mean_m": 0.02341, "keypoint_error_max_m": 0.0912,
             "keypoint_error_root_relative_mean_m": 0.01872, "contact_frames": 0.64, "foot_sliding_m_s": 0.0213,
-            "foot_sliding_uncorrected_m_s": 0.1875}
+            "foot_sliding_left_m_s": 0.0213, "foot_sliding_right_m_s": 0.0187, "joint_speed_saturation_frames": 0.005,
+            "twisted_frames": 0.0}
     wave = {**base, "frames": 160, "fps": 30.0, "keypoint_error_mean_m": 0.03105,
             "keypoint_error_root_relative_mean_m": 0.02766, "joint_jumps": 0, "penetration_frames": 0.0}
     demo = {

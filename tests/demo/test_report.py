@@ -89,9 +89,10 @@ def test_every_stage_numbers_appear(demo_run):
     assert cell["root-rel. keypoint error [mm]"] == "18.7"
     assert cell["ground penetration > 1 cm [% frames]"] == "4.2"
     assert cell["max penetration [mm]"] == "13.7"
-    assert cell["joint jumps [count]"] == "3"
-    assert cell["foot sliding [m/s]"] == "0.021"
-    assert cell["foot sliding before correction [m/s]"] == "0.188"
+    assert cell["joint jumps (above velocity limit) [count]"] == "3"
+    assert cell["joint speed ≥ 95 % of limit [% frames]"] == "0.5"
+    assert cell["foot sliding, left [m/s]"] == "0.021"
+    assert cell["foot sliding, right [m/s]"] == "0.019"
     assert cell["duration [s]"] == "4.00"
     wave = dict(zip(head, row(retarget, "video_wave")))
     assert wave["max keypoint error [mm]"] == "—" and wave["duration [s]"] == "5.33"

@@ -144,7 +144,9 @@ def test_cpp_binding_validates_shapes_itself(g1_tree):
     tree = {k: as_buffer(k, v) for k, v in tt.items() if not k.startswith("_")}
     lo, hi = _limits(g1_tree)
     step = torch.full((29,), math.inf, dtype=torch.float64)
-    bounds = {"lower": as_buffer("lower", lo), "upper": as_buffer("upper", hi), "max_step": as_buffer("s", step)}
+    bounds = {"lower": as_buffer("lower", lo), "upper": as_buffer("upper", hi), "max_step": as_buffer("s", step),
+              "prior_lower": as_buffer("pl", -step), "prior_upper": as_buffer("pu", step),
+              "prior_weight": as_buffer("pw", torch.zeros(29, dtype=torch.float64))}
     C, T, K = 2, 1, 3
     keep = {"body_index": torch.tensor([0, 5, 9], dtype=torch.int32), "offset": torch.zeros(K, 3, dtype=torch.float64),
             "pos": torch.zeros(C, T, K, 3, dtype=torch.float64), "quat": torch.zeros(C, T, K, 4, dtype=torch.float64),
@@ -155,7 +157,7 @@ def test_cpp_binding_validates_shapes_itself(g1_tree):
              "joint_pos": torch.zeros(C, T, 29, dtype=torch.float64), "pos_error": torch.zeros(C, T, K, dtype=torch.float64),
              "rot_error": torch.zeros(C, T, K, dtype=torch.float64), "iterations": torch.zeros(C, T, dtype=torch.int32)}
     params = {"iterations": 2, "first_iterations": 2, "damping": 1e-3, "tol": 1e-6, "posture_weight": 0.0,
-              "limit_first_frame": False}
+              "velocity_weight": 0.0, "acceleration_weight": 0.0, "limit_first_frame": False}
     with pytest.raises(ValueError, match=r"init posture: expected shape \(2, 29\), got \(2, 28\)"):
         _C.ik_solve(tree, bounds, {k: as_buffer(k, v) for k, v in keep.items()},
                     {k: as_buffer(k, v) for k, v in init_t.items()}, {k: as_buffer(k, v) for k, v in out_t.items()}, params)
@@ -171,3 +173,67 @@ def test_cuda_matches_reference(g1_tree, dtype, tol):
     cuda_targets = IkTargets(BODY_INDEX.cuda(), targets.pos.cuda(), targets.quat.cuda())
     res = solve_ik(g1_tree, cuda_targets, *(x.cuda() for x in init), iterations=4, backend="cuda")
     torch.testing.assert_close(res.joint_pos.cpu(), ref.joint_pos, atol=tol, rtol=0)
+
+
+def _narrow_prior(dtype=torch.float64):
+    """A prior that holds both hip yaws and the waist yaw within ±0.05 rad (weight 0.5)."""
+    from mimiclab.kernels.ik import JointPrior
+
+    J = G1.num_joints
+    lo = torch.full((J,), -math.inf, dtype=dtype)
+    hi = torch.full((J,), math.inf, dtype=dtype)
+    w = torch.zeros(J, dtype=dtype)
+    for name in ("left_hip_yaw_joint", "right_hip_yaw_joint", "waist_yaw_joint"):
+        j = G1.joint_names.index(name)
+        lo[j], hi[j], w[j] = -0.05, 0.05, 0.5
+    return JointPrior(lo, hi, w), [G1.joint_names.index(n) for n in ("left_hip_yaw_joint", "right_hip_yaw_joint")]
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-9), (torch.float32, 2e-3)])
+def test_prior_and_velocity_cost_cpp_matches_reference(g1_tree, dtype, tol):
+    targets, init, _ = _reachable(g1_tree, 32, seed=11, dtype=dtype)
+    prior, _ = _narrow_prior(dtype)
+    kwargs = dict(iterations=4, posture_weight=1e-3, velocity_weight=0.05, prior=prior, max_joint_step=0.3)
+    ref = solve_ik(g1_tree, targets, *init, backend="torch", **kwargs)
+    cpp = solve_ik(g1_tree, targets, *init, backend="cpp", **kwargs)
+    for field in ("root_pos", "root_quat", "joint_pos", "pos_error"):
+        torch.testing.assert_close(getattr(cpp, field), getattr(ref, field), atol=tol, rtol=0, msg=field)
+    assert torch.equal(cpp.iterations, ref.iterations)
+
+
+def test_sequence_smoothness_and_prior_cpp_matches_reference(g1_tree):
+    targets, q_true, root_pos, root_quat = _smooth_clips(g1_tree, clips=3, frames=10)
+    lo, hi = _limits(g1_tree)
+    prior, _ = _narrow_prior()
+    args = (g1_tree, targets, root_pos[:, 0], root_quat[:, 0], (q_true[:, 0] + 0.05).clamp(lo, hi))
+    kwargs = dict(iterations=2, first_frame_iterations=5, joint_velocity_limit=10.0, fps=30.0, prior=prior,
+                  posture_weight=1e-3, velocity_weight=0.02, acceleration_weight=0.01)
+    ref = solve_ik_sequence(*args, backend="torch", **kwargs)
+    cpp = solve_ik_sequence(*args, backend="cpp", **kwargs)
+    torch.testing.assert_close(cpp.joint_pos, ref.joint_pos, atol=1e-9, rtol=0)
+    assert torch.equal(cpp.iterations, ref.iterations)
+
+
+def test_prior_pulls_joints_into_the_human_range(g1_tree):
+    """Targets made with hip yaws of ±0.6 rad: with the prior the solution keeps them near ±0.05."""
+    targets, init, q_true = _reachable(g1_tree, 16, seed=12)
+    prior, hips = _narrow_prior()
+    free = solve_ik(g1_tree, targets, *init, iterations=10, backend="cpp")
+    held = solve_ik(g1_tree, targets, *init, iterations=10, backend="cpp", prior=prior)
+    excess = lambda q: (q[:, hips].abs() - 0.05).clamp_min(0).mean()  # noqa: E731
+    assert excess(held.joint_pos) < 0.5 * excess(free.joint_pos)
+
+
+def test_velocity_cost_slows_a_jumping_target(g1_tree):
+    """The last (wrist) target jumps 10 cm halfway through the clip: the velocity cost spreads the
+    jump over frames instead of taking it at once."""
+    targets, q_true, root_pos, root_quat = _smooth_clips(g1_tree, clips=2, frames=20)
+    pos = targets.pos.clone()
+    pos[:, 10:, -1] += torch.tensor([0.0, 0.0, 0.10], dtype=pos.dtype)
+    targets.pos = pos
+    lo, hi = _limits(g1_tree)
+    args = (g1_tree, targets, root_pos[:, 0], root_quat[:, 0], q_true[:, 0].clamp(lo, hi))
+    plain = solve_ik_sequence(*args, iterations=3, first_frame_iterations=20, backend="cpp")
+    smooth = solve_ik_sequence(*args, iterations=3, first_frame_iterations=20, velocity_weight=0.2, backend="cpp")
+    step = lambda r: (r.joint_pos[:, 10] - r.joint_pos[:, 9]).abs().max()  # noqa: E731
+    assert step(smooth) < step(plain)

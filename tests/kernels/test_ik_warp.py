@@ -17,7 +17,7 @@ import torch
 
 from mimiclab.kernels import backends
 from mimiclab.kernels.fk import fk_reference
-from mimiclab.kernels.ik import IkTargets, ik_tree_tensors, solve_ik, solve_ik_sequence
+from mimiclab.kernels.ik import IkTargets, JointPrior, ik_tree_tensors, solve_ik, solve_ik_sequence
 from mimiclab.kernels.quat import quat_mul
 from mimiclab.robots.g1 import G1
 
@@ -225,10 +225,12 @@ def test_workspace_layout_does_not_change_results(g1_tree):
           "rot_weight": torch.full((16, 1, len(BODIES)), 0.1, dtype=dtype)}
     start = {"root_pos": init[0], "root_quat": init[1], "joint_pos": init[2], "posture": init[2]}
     params = {"iterations": 3, "first_iterations": 3, "damping": 1e-3, "tol": 1e-6, "posture_weight": 0.0,
-              "limit_first_frame": True}
+              "velocity_weight": 0.1, "acceleration_weight": 0.0, "limit_first_frame": True}
+    prior = _narrow_prior(dtype)[0]
+    prior = {"prior_lower": prior.lower, "prior_upper": prior.upper, "prior_weight": prior.weight}
     step = torch.full_like(lo, 0.3)
-    a = ik_solve_warp(tt, lo, hi, step, tg, start, params, interleave_workspace=False)
-    b = ik_solve_warp(tt, lo, hi, step, tg, start, params, interleave_workspace=True)
+    a = ik_solve_warp(tt, lo, hi, step, tg, start, params, prior=prior, interleave_workspace=False)
+    b = ik_solve_warp(tt, lo, hi, step, tg, start, params, prior=prior, interleave_workspace=True)
     for k in a:
         assert torch.equal(a[k], b[k]), k
 
@@ -256,7 +258,7 @@ def test_bad_inputs_fail_clearly(g1_tree):
           "rot_weight": torch.ones(4, 1, len(BODIES))}
     start = {"root_pos": rp, "root_quat": rq, "joint_pos": q, "posture": q}
     params = {"iterations": 2, "first_iterations": 2, "damping": 1e-3, "tol": 1e-6, "posture_weight": 0.0,
-              "limit_first_frame": True}
+              "velocity_weight": 0.0, "acceleration_weight": 0.0, "limit_first_frame": True}
     step = torch.full_like(lo, math.inf)
     with pytest.raises(ValueError, match="target pos: expected dtype float32 or float64, got float16"):
         ik_solve_warp(tt, lo, hi, step, {**tg, "pos": tg["pos"].half()}, start, params)
@@ -274,6 +276,116 @@ def test_bad_inputs_fail_clearly(g1_tree):
     bad_tree = {**tt, "anc_joints": tt["anc_joints"].flip(1).contiguous()}
     with pytest.raises(ValueError, match="anc_joints: must list valid joints in ascending order"):
         ik_solve_warp(bad_tree, lo, hi, step, tg, start, params)
+    # the smoothness weights and the prior
+    with pytest.raises(ValueError, match="params: missing velocity_weight, acceleration_weight"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, {k: v for k, v in params.items()
+                                                       if k not in ("velocity_weight", "acceleration_weight")})
+    with pytest.raises(ValueError, match="acceleration_weight: must be finite and >= 0"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, {**params, "acceleration_weight": -1.0})
+    with pytest.raises(ValueError, match="velocity_weight: must be finite and >= 0"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, {**params, "velocity_weight": math.nan})
+    pr = {"prior_lower": -torch.ones(29), "prior_upper": torch.ones(29), "prior_weight": torch.full((29,), 0.5)}
+    ik_solve_warp(tt, lo, hi, step, tg, start, params, prior=pr)  # valid
+    with pytest.raises(ValueError, match="prior: missing prior_weight"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, params, prior={k: v for k, v in pr.items() if k != "prior_weight"})
+    with pytest.raises(TypeError, match="prior: expected a dict"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, params, prior=(pr["prior_lower"], pr["prior_upper"]))
+    with pytest.raises(ValueError, match=r"prior_lower: expected shape \(29,\), got \(28,\)"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, params, prior={**pr, "prior_lower": pr["prior_lower"][:28]})
+    with pytest.raises(ValueError, match="prior_upper: expected dtype float32, got float64"):
+        ik_solve_warp(tt, lo, hi, step, tg, start, params, prior={**pr, "prior_upper": pr["prior_upper"].double()})
+    with pytest.raises(ValueError, match="prior_weight: must be finite and >= 0 \\(joint 3\\)"):
+        w = pr["prior_weight"].clone()
+        w[3] = -0.1
+        ik_solve_warp(tt, lo, hi, step, tg, start, params, prior={**pr, "prior_weight": w})
+    with pytest.raises(ValueError, match="prior_lower, prior_upper: NaN or lower > upper \\(joint 2\\)"):
+        a = pr["prior_lower"].clone()
+        a[2] = 2.0
+        ik_solve_warp(tt, lo, hi, step, tg, start, params, prior={**pr, "prior_lower": a})
+    if _has_warp_cuda():
+        with pytest.raises(ValueError, match="prior_weight: expected device cpu, got cuda:0"):
+            ik_solve_warp(tt, lo, hi, step, tg, start, params, prior={**pr, "prior_weight": pr["prior_weight"].cuda()})
+
+
+def _narrow_prior(dtype=torch.float64):
+    """The anatomical prior holds both hip yaws and the waist yaw within ±0.05 rad and the knees
+    below 0.3 rad (free below), weight 0.5; the other joints carry none (weight 0, ±inf)."""
+    J = G1.num_joints
+    lo = torch.full((J,), -math.inf, dtype=dtype)
+    hi = torch.full((J,), math.inf, dtype=dtype)
+    w = torch.zeros(J, dtype=dtype)
+    held = [G1.joint_names.index(n) for n in ("left_hip_yaw_joint", "right_hip_yaw_joint", "waist_yaw_joint")]
+    for j in held:
+        lo[j], hi[j], w[j] = -0.05, 0.05, 0.5
+    for name in ("left_knee_joint", "right_knee_joint"):
+        j = G1.joint_names.index(name)
+        hi[j], w[j] = 0.3, 0.5
+    return JointPrior(lo, hi, w), held
+
+
+def _prior_to(prior: JointPrior, device) -> JointPrior:
+    return JointPrior(prior.lower.to(device), prior.upper.to(device), prior.weight.to(device))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_prior_and_velocity_cost_match_reference(g1_tree, device, dtype):
+    """solve_ik with the anatomical prior (the random targets pull the held joints outside their
+    narrow ranges) and the velocity cost toward the (projected) initial q."""
+    targets, init = _problems(g1_tree, 40, seed=21, dtype=dtype)
+    prior, held = _narrow_prior(dtype)
+    assert ((init[2][:, held].abs() > 0.05).float().mean() > 0.5)  # the prior is active
+    kw = dict(iterations=4, posture=torch.zeros(G1.num_joints, dtype=dtype), posture_weight=1e-3,
+              velocity_weight=0.05, max_joint_step=0.25, prior=prior)
+    if dtype == torch.float32:
+        kw["tol"] = 0.0  # no early stop decided at rounding level: the iteration counts must agree
+    ref = solve_ik(g1_tree, targets, *init, backend="torch", **kw)
+    kw.update(posture=kw["posture"].to(device), prior=_prior_to(prior, device))
+    res = solve_ik(g1_tree, _to(targets, device), *(x.to(device) for x in init), backend="warp", **kw)
+    _assert_matches(res, ref, dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_sequence_smoothness_and_prior_match_reference(g1_tree, device, dtype):
+    """solve_ik_sequence over 8 frames with every cost: posture, velocity (from frame 1),
+    acceleration (from frame 2) and the prior."""
+    targets, q_true, rp, rq = _smooth_clips(g1_tree, clips=3, frames=8)
+    lo, hi = _bounds(g1_tree)
+    init = (rp[:, 0], rq[:, 0], (q_true[:, 0] + 0.05).clamp(lo, hi))
+    prior, _ = _narrow_prior(dtype)
+    kw = dict(iterations=2, first_frame_iterations=5, joint_velocity_limit=10.0, fps=30.0, posture_weight=1e-3,
+              velocity_weight=0.02, acceleration_weight=0.01)
+    if dtype == torch.float32:
+        kw["tol"] = 0.0  # as in test_sequence_matches_reference
+    ref = solve_ik_sequence(g1_tree, _to(targets, "cpu", dtype), *(x.to(dtype) for x in init), backend="torch",
+                            prior=prior, **kw)
+    res = solve_ik_sequence(g1_tree, _to(targets, device, dtype), *(x.to(device, dtype) for x in init),
+                            backend="warp", prior=_prior_to(prior, device), **kw)
+    assert res.joint_pos.shape == (3, 8, G1.num_joints)
+    _assert_matches(res, ref, dtype)
+    # the smoothness costs change the solution (they are not silently ignored)
+    plain = solve_ik_sequence(g1_tree, _to(targets, device, dtype), *(x.to(device, dtype) for x in init),
+                              backend="warp", prior=_prior_to(prior, device),
+                              **{**kw, "velocity_weight": 0.0, "acceleration_weight": 0.0})
+    no_acc = solve_ik_sequence(g1_tree, _to(targets, device, dtype), *(x.to(device, dtype) for x in init),
+                               backend="warp", prior=_prior_to(prior, device), **{**kw, "acceleration_weight": 0.0})
+    assert torch.equal(plain.joint_pos[:, 0], res.joint_pos[:, 0])  # frame 0: no previous frame
+    assert not torch.equal(plain.joint_pos[:, 1], res.joint_pos[:, 1])
+    assert torch.equal(no_acc.joint_pos[:, :2], res.joint_pos[:, :2])  # acceleration from frame 2 on
+    assert not torch.equal(no_acc.joint_pos[:, 2], res.joint_pos[:, 2])
+
+
+def test_prior_pulls_joints_into_its_range(g1_tree):
+    """Targets of random poses pull the hip and waist yaws far outside ±0.05 rad: with the prior
+    the Warp solution stays much closer to that range."""
+    targets, init = _problems(g1_tree, 32, seed=22, dtype=torch.float64)
+    prior, held = _narrow_prior()
+    free = solve_ik(g1_tree, targets, *init, iterations=10, backend="warp")
+    kept = solve_ik(g1_tree, targets, *init, iterations=10, backend="warp", prior=prior)
+    excess = lambda q: (q[:, held].abs() - 0.05).clamp_min(0).mean()  # noqa: E731
+    assert excess(free.joint_pos) > 0.1
+    assert excess(kept.joint_pos) < 0.5 * excess(free.joint_pos)
 
 
 def test_cuda_code_generates_without_a_gpu(tmp_path):

@@ -36,7 +36,7 @@ def test_sample_builds_and_box_is_held(sample):
 
 
 def test_attach_box_before_during_after(sample):
-    size = np.array([0.3, 0.46, 0.32])
+    size = np.array([0.3, 0.42, 0.32])
     s, e = 180, 300
     m = attach_box(sample, size, 3.0, (s, e))
     tr = object_track(m)

@@ -19,7 +19,7 @@ from mimiclab.sim2sim.runner import Sim2SimError, run_sim2sim
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT_TERMS = (("object_pos", 3), ("object_ori", 6), ("ref_object_pos", 3), ("ref_object_ori", 6))
-BOX = (0.30, 0.46, 0.32)  # m, the box-carry sample's
+BOX = (0.30, 0.42, 0.32)  # m, the box-carry sample's
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def residual_policy_dir(residual_contract, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def box_carry_clip(tmp_path_factory):
-    """The shipped pick-up-and-carry sample (box 0.30×0.46×0.32 m held between the hands)."""
+    """The shipped pick-up-and-carry sample (box 0.30×0.42×0.32 m held between the hands)."""
     from mimiclab.retarget.attach_object import make_box_carry_motion
 
     return make_box_carry_motion(tmp_path_factory.mktemp("box_carry"))

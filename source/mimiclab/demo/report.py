@@ -48,12 +48,14 @@ RETARGET_COLUMNS = (
     (("penetration_frames",), "ground penetration > 1 cm", "fraction", 1),
     (("penetration_max_depth_m",), "max penetration", "m", 1),
     (("self_collision_frames",), "self-collision", "fraction", 1),
-    (("joint_jumps",), "joint jumps", "count", 0),
+    (("joint_jumps",), "joint jumps (above velocity limit)", "count", 0),
+    (("joint_speed_saturation_frames",), "joint speed ≥ 95 % of limit", "fraction", 1),
+    (("twisted_frames",), "twisted limbs", "fraction", 1),
     (("max_joint_step_rad",), "max joint step", "rad", 3),
     (("jerk_mean_rad_s3",), "mean jerk", "rad/s³", 0),
     (("contact_frames",), "foot contact", "fraction", 1),
-    (("foot_sliding_m_s",), "foot sliding", "m/s", 3),
-    (("foot_sliding_uncorrected_m_s",), "foot sliding before correction", "m/s", 3),
+    (("foot_sliding_left_m_s",), "foot sliding, left", "m/s", 3),
+    (("foot_sliding_right_m_s",), "foot sliding, right", "m/s", 3),
 )
 RETARGET_UNIT_NOTES = {"fraction": "% frames", "count": "count", "rad": "rad/frame"}
 

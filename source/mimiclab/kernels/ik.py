@@ -19,7 +19,7 @@ from mimiclab.kernels import backends
 from mimiclab.kernels.buffers import as_buffer
 from mimiclab.kernels.checks import as_tensor, check_tensor, resolve_backend
 from mimiclab.kernels.fk import tree_tensors
-from mimiclab.kernels.ik_reference import ancestor_mask, ik_reference
+from mimiclab.kernels.ik_reference import ancestor_mask, ik_reference, regulariser
 
 
 _PER_PROBLEM = ("pos", "quat", "pos_weight", "rot_weight")  # target fields with a leading batch shape
@@ -38,6 +38,16 @@ class IkTargets:
     offset: torch.Tensor | None = None
     pos_weight: torch.Tensor | float = 1.0
     rot_weight: torch.Tensor | float = 0.1
+
+
+@dataclass
+class JointPrior:
+    """Anatomical prior: cost weight·(q − clamp(q, lower, upper))² per joint. lower/upper (J,) [rad]
+    (±inf: free on that side), weight (J,) ≥ 0."""
+
+    lower: torch.Tensor
+    upper: torch.Tensor
+    weight: torch.Tensor
 
 
 @dataclass
@@ -155,15 +165,49 @@ def _posture(posture, joint_pos, lead, J):
     return p
 
 
+def _prior(prior: JointPrior | None, J: int, dtype, device) -> dict[str, torch.Tensor]:
+    """Validated prior tensors (J,) lower/upper/weight; a zero-weight free prior when None."""
+    if prior is None:
+        inf = torch.full((J,), math.inf, dtype=dtype, device=device)
+        return {"prior_lower": -inf, "prior_upper": inf.clone(), "prior_weight": torch.zeros(J, dtype=dtype, device=device)}
+    out = {}
+    for name, v in (("lower", prior.lower), ("upper", prior.upper), ("weight", prior.weight)):
+        t = torch.as_tensor(v, dtype=dtype, device=device)
+        if t.shape != (J,):
+            raise ValueError(f"prior {name}: expected shape ({J},), got {tuple(t.shape)}")
+        if torch.isnan(t).any():
+            raise ValueError(f"prior {name}: contains NaN")
+        out[f"prior_{name}"] = t.contiguous()
+    w = out["prior_weight"]
+    if not torch.isfinite(w).all() or (w < 0).any():
+        raise ValueError("prior weight: must be finite and >= 0")
+    if (out["prior_lower"] > out["prior_upper"]).any():
+        raise ValueError("prior: lower > upper for some joint")
+    return out
+
+
+def _check_weights(**weights: float) -> None:
+    for name, w in weights.items():
+        if not (math.isfinite(w) and w >= 0):
+            raise ValueError(f"{name}: must be finite and >= 0, got {w}")
+
+
+def _reference_prior(pr: dict[str, torch.Tensor]):
+    return None if not (pr["prior_weight"] > 0).any() else (pr["prior_lower"], pr["prior_upper"], pr["prior_weight"])
+
+
 def solve_ik(tree, targets: IkTargets, root_pos, root_quat, joint_pos, iterations: int = 3,
              damping: float = 1e-3, posture=None, posture_weight: float = 0.0, max_joint_step=None,
-             tol: float = 1e-6, backend: str = "auto", num_threads: int = 0) -> IkResult:
+             tol: float = 1e-6, backend: str = "auto", num_threads: int = 0, prior: JointPrior | None = None,
+             velocity_weight: float = 0.0) -> IkResult:
     """Solve N independent problems from the initial state (root_pos (N,3), root_quat (N,4),
     joint_pos (N,J)). max_joint_step: (J,) or scalar [rad] largest change from the initial q;
-    posture (N,J) or (J,) (default: the initial q) pulled with posture_weight. num_threads: C++
+    posture (N,J) or (J,) (default: the initial q) pulled with posture_weight; velocity_weight pulls
+    toward the initial q (the previous frame); prior: the anatomical prior. num_threads: C++
     threads (0: all cores)."""
     if iterations < 1:
         raise ValueError("iterations: must be >= 1")
+    _check_weights(posture_weight=posture_weight, velocity_weight=velocity_weight)
     rp = as_tensor("root_pos", root_pos)
     if rp.dim() != 2:
         raise ValueError(f"root_pos: expected shape (N, 3), got {tuple(rp.shape)}")
@@ -173,7 +217,10 @@ def solve_ik(tree, targets: IkTargets, root_pos, root_quat, joint_pos, iteration
     tg = _prepare_targets(tree, targets, (N,), dtype, device)
     lower, upper, step = _joint_bounds(tree, dtype, device, max_joint_step)
     posture = _posture(posture, joint_pos, (N,), J)
+    pr = _prior(prior, J, dtype, device)
     backend = resolve_backend(backend, device)
+    weights = {"posture_weight": float(posture_weight), "velocity_weight": float(velocity_weight),
+               "acceleration_weight": 0.0}
     if N == 0:
         K = tg["body_index"].shape[0]
         e = torch.empty(0, K, dtype=dtype, device=device)
@@ -186,18 +233,20 @@ def solve_ik(tree, targets: IkTargets, root_pos, root_quat, joint_pos, iteration
                             {k: (v[:, None] if k in _PER_PROBLEM else v) for k, v in tg.items()},  # N clips of 1 frame
                             {"root_pos": root_pos, "root_quat": root_quat, "joint_pos": joint_pos, "posture": posture},
                             {"iterations": int(iterations), "first_iterations": int(iterations),
-                             "damping": float(damping), "tol": float(tol), "posture_weight": float(posture_weight),
-                             "limit_first_frame": True})
+                             "damping": float(damping), "tol": float(tol), **weights,
+                             "limit_first_frame": True}, prior=pr)
         return IkResult(*(out[f][:, 0] for f in _RESULT_FIELDS))
     if backend == "torch":
         lo = torch.maximum(lower, joint_pos - step)
         hi = torch.minimum(upper, joint_pos + step)
-        out = ik_reference(tree, tg, root_pos, root_quat, joint_pos, lo, hi, posture, float(posture_weight),
-                           int(iterations), float(damping), float(tol))
+        q1 = torch.minimum(torch.maximum(joint_pos, lo), hi)
+        m, mu = regulariser(posture, float(posture_weight), float(velocity_weight), 0.0, q1=q1)
+        out = ik_reference(tree, tg, root_pos, root_quat, joint_pos, lo, hi, m, mu,
+                           int(iterations), float(damping), float(tol), prior=_reference_prior(pr))
         return IkResult(*out)
     tg = {k: (v[:, None] if k in _PER_PROBLEM else v) for k, v in tg.items()}  # N clips of 1 frame
     out = _solve_compiled(backend, tree, tg, root_pos, root_quat, joint_pos, lower, upper, step, posture,
-                          posture_weight, iterations, iterations, damping, tol, limit_first_frame=True,
+                          weights, pr, iterations, iterations, damping, tol, limit_first_frame=True,
                           num_threads=num_threads)
     return IkResult(*(getattr(out, f)[:, 0] for f in _RESULT_FIELDS))
 
@@ -205,14 +254,20 @@ def solve_ik(tree, targets: IkTargets, root_pos, root_quat, joint_pos, iteration
 def solve_ik_sequence(tree, targets: IkTargets, root_pos, root_quat, joint_pos, iterations: int = 3,
                       first_frame_iterations: int = 20, damping: float = 1e-3, posture=None,
                       posture_weight: float = 0.0, joint_velocity_limit=None, fps: float = 50.0,
-                      tol: float = 1e-6, backend: str = "auto", num_threads: int = 0) -> IkResult:
+                      tol: float = 1e-6, backend: str = "auto", num_threads: int = 0,
+                      prior: JointPrior | None = None, velocity_weight: float = 0.0,
+                      acceleration_weight: float = 0.0) -> IkResult:
     """C clips × T frames: targets.pos (C,T,K,3) (quat (C,T,K,4), weights (K,) or (C,T,K)).
     Frame 0 starts from root_pos (C,3), root_quat (C,4), joint_pos (C,J) with
     `first_frame_iterations`; every later frame warm-starts from the previous frame's solution with
     `iterations`, and q moves at most joint_velocity_limit (J,) or scalar [rad/s] / fps per frame.
+    velocity_weight / acceleration_weight: temporal smoothness costs on q − q₁ and q − 2q₁ + q₂
+    (previous frames' solutions); prior: the anatomical prior (JointPrior).
     Clips are solved in parallel, frames in order. Outputs have leading shape (C,T)."""
     if iterations < 1 or first_frame_iterations < 1:
         raise ValueError("iterations: must be >= 1")
+    _check_weights(posture_weight=posture_weight, velocity_weight=velocity_weight,
+                   acceleration_weight=acceleration_weight)
     if fps <= 0 or not math.isfinite(fps):
         raise ValueError("fps: must be a positive number")
     pos = as_tensor("target pos", targets.pos)
@@ -226,7 +281,10 @@ def solve_ik_sequence(tree, targets: IkTargets, root_pos, root_quat, joint_pos, 
     step = None if joint_velocity_limit is None else torch.as_tensor(joint_velocity_limit, dtype=dtype) / fps
     lower, upper, step = _joint_bounds(tree, dtype, device, step)
     posture = _posture(posture, joint_pos, (C,), J)
+    pr = _prior(prior, J, dtype, device)
     backend = resolve_backend(backend, device)
+    weights = {"posture_weight": float(posture_weight), "velocity_weight": float(velocity_weight),
+               "acceleration_weight": float(acceleration_weight)}
     if C == 0 or T == 0:
         raise ValueError(f"targets: empty sequence batch (C={C}, T={T})")
     if backend == "warp":
@@ -235,35 +293,41 @@ def solve_ik_sequence(tree, targets: IkTargets, root_pos, root_quat, joint_pos, 
         out = ik_solve_warp(ik_tree_tensors(tree, device, dtype), lower, upper, step, tg,
                             {"root_pos": root_pos, "root_quat": root_quat, "joint_pos": joint_pos, "posture": posture},
                             {"iterations": int(iterations), "first_iterations": int(first_frame_iterations),
-                             "damping": float(damping), "tol": float(tol), "posture_weight": float(posture_weight),
-                             "limit_first_frame": False})
+                             "damping": float(damping), "tol": float(tol), **weights,
+                             "limit_first_frame": False}, prior=pr)
         return IkResult(*(out[f] for f in _RESULT_FIELDS))
     if backend == "torch":
         return _sequence_reference(tree, tg, root_pos, root_quat, joint_pos, lower, upper, step, posture,
-                                   posture_weight, iterations, first_frame_iterations, damping, tol)
+                                   weights, pr, iterations, first_frame_iterations, damping, tol)
     return _solve_compiled(backend, tree, tg, root_pos, root_quat, joint_pos, lower, upper, step,
-                           posture, posture_weight, iterations, first_frame_iterations, damping, tol,
+                           posture, weights, pr, iterations, first_frame_iterations, damping, tol,
                            limit_first_frame=False, num_threads=num_threads)
 
 
 def _sequence_reference(tree, tg, root_pos, root_quat, joint_pos, lower, upper, step, posture,
-                        posture_weight, iterations, first_iterations, damping, tol) -> IkResult:
+                        weights, pr, iterations, first_iterations, damping, tol) -> IkResult:
     C, T = tg["pos"].shape[:2]
     rp, rq, q = root_pos, root_quat, joint_pos
+    prior = _reference_prior(pr)
     frames = []
+    q2 = None
     for t in range(T):
         frame = {k: (v[:, t] if k in _PER_PROBLEM else v) for k, v in tg.items()}
         lo = torch.maximum(lower, q - step) if t > 0 else lower.expand_as(q)
         hi = torch.minimum(upper, q + step) if t > 0 else upper.expand_as(q)
-        out = ik_reference(tree, frame, rp, rq, q, lo, hi, posture, float(posture_weight),
-                           int(first_iterations if t == 0 else iterations), float(damping), float(tol))
+        q1 = q if t > 0 else None
+        m, mu = regulariser(posture, weights["posture_weight"], weights["velocity_weight"],
+                            weights["acceleration_weight"], q1=q1, q2=q2 if t > 1 else None)
+        out = ik_reference(tree, frame, rp, rq, q, lo, hi, m, mu,
+                           int(first_iterations if t == 0 else iterations), float(damping), float(tol), prior=prior)
+        q2 = q
         rp, rq, q = out[0], out[1], out[2]
         frames.append(out)
     return IkResult(*(torch.stack([f[i] for f in frames], dim=1) for i in range(6)))
 
 
 def _solve_compiled(backend, tree, tg, root_pos, root_quat, joint_pos, lower, upper, step, posture,
-                    posture_weight, iterations, first_iterations, damping, tol,
+                    weights, pr, iterations, first_iterations, damping, tol,
                     limit_first_frame: bool, num_threads: int = 0) -> IkResult:
     """Run the C++/CUDA kernel on (C,T) problems; C clips in parallel, T frames in order."""
     dtype, device = root_pos.dtype, root_pos.device
@@ -278,13 +342,13 @@ def _solve_compiled(backend, tree, tg, root_pos, root_quat, joint_pos, lower, up
     tree_buf = {k: as_buffer(k, v) for k, v in ik_tree_tensors(tree, device, dtype).items()
                 if not k.startswith("_")}
     bounds = {"lower": as_buffer("lower", lower), "upper": as_buffer("upper", upper),
-              "max_step": as_buffer("max_step", step)}
+              "max_step": as_buffer("max_step", step), **{k: as_buffer(k, v) for k, v in pr.items()}}
     target_buf = {k: as_buffer(k, v) for k, v in tg.items()}
     init_buf = {"root_pos": as_buffer("root_pos", root_pos), "root_quat": as_buffer("root_quat", root_quat),
                 "joint_pos": as_buffer("joint_pos", joint_pos), "posture": as_buffer("posture", posture)}
     out_buf = {k: as_buffer(k, v) for k, v in out.items()}
     params = {"iterations": int(iterations), "first_iterations": int(first_iterations),
-              "damping": float(damping), "tol": float(tol), "posture_weight": float(posture_weight),
+              "damping": float(damping), "tol": float(tol), **weights,
               "limit_first_frame": bool(limit_first_frame)}
     if backend == "cpp":
         backends.cpp_module().ik_solve(tree_buf, bounds, target_buf, init_buf, out_buf, params,

@@ -5,10 +5,21 @@ Every compiled backend (csrc/ik) implements exactly this algorithm; tests compar
 Problem n (of N): find root position, root orientation and joint angles q (J) so that K points on
 bodies of the tree reach their targets:
 
-    cost(x) = Σ_k wp_k ‖p*_k − p_k(x)‖² + wr_k ‖log(R*_k R_k(x)ᵀ)‖² + μ ‖q − q_posture‖²
+    cost(x) = Σ_k wp_k ‖p*_k − p_k(x)‖² + wr_k ‖log(R*_k R_k(x)ᵀ)‖² + μ ‖q − m‖²
+              + Σ_j ω_j (q_j − clamp(q_j, a_j, b_j))²
 
-with p_k = p_body + R_body·offset_k. The update δ = (δp root (3), δθ root (3, world frame), δq (J))
-solves (H + λI) δ = g with H = Σ wJᵀJ + μ I_q and g = Σ wJᵀe + μ (q_posture − q); q is projected
+with p_k = p_body + R_body·offset_k. The quadratic regulariser μ‖q − m‖² combines the posture
+pull, temporal velocity and acceleration costs (``regulariser``): with q₁, q₂ the solutions of the
+two previous frames,
+
+    μ = μ_p + μ_v + μ_a,   m = (μ_p q_posture + μ_v q₁ + μ_a (2q₁ − q₂)) / μ
+
+(μ_v only from the second frame on — or from the first when the initial q is the previous frame —,
+μ_a from the third). The anatomical prior is a one-sided quadratic outside the comfortable range
+[a_j, b_j] (``mimiclab.robots.human_ranges.PRIOR_RANGES``) with weight ω_j.
+
+The update δ = (δp root (3), δθ root (3, world frame), δq (J)) solves (H + λI) δ = g with
+H = Σ wJᵀJ + (μ + ω_j [q_j outside]) I_q and g = Σ wJᵀe + μ (m − q) + ω (clamp(q) − q); q is projected
 onto [lower, upper] (joint limits ∩ q_init ± max_step), so limits are never violated. A step is
 kept only if it lowers the cost (then λ ← max(0.3 λ, 1e-7)); otherwise it is rejected and λ ← 10 λ.
 Each iteration re-linearises at the current state; iterations stop early once an accepted step's
@@ -71,14 +82,36 @@ def _errors(tree, targets, root_pos, root_quat, q):
     return body_pos, body_quat, point, e_pos, e_rot
 
 
-def _cost(e_pos, e_rot, q, targets, posture, posture_weight):
+def regulariser(posture, posture_weight: float, velocity_weight: float, acceleration_weight: float,
+                q1=None, q2=None):
+    """(m (N,J), μ) of the combined quadratic regulariser (module docstring); q1/q2: the previous
+    frames' solutions or None where they do not count."""
+    mu, m = posture_weight, posture_weight * posture
+    if q1 is not None and velocity_weight > 0:
+        mu, m = mu + velocity_weight, m + velocity_weight * q1
+        if q2 is not None and acceleration_weight > 0:
+            mu, m = mu + acceleration_weight, m + acceleration_weight * (2.0 * q1 - q2)
+    return (m / mu if mu > 0 else posture), float(mu)
+
+
+def _prior_residual(q, prior):
+    """clamp(q, a, b) − q (N,J) and the prior weight ω (J,) (zeros without a prior)."""
+    if prior is None:
+        return torch.zeros_like(q), torch.zeros(q.shape[-1], dtype=q.dtype, device=q.device)
+    lo, hi, w = prior
+    return torch.minimum(torch.maximum(q, lo), hi) - q, w
+
+
+def _cost(e_pos, e_rot, q, targets, posture, posture_weight, prior=None):
+    r, w = _prior_residual(q, prior)
     return ((targets["pos_weight"] * e_pos.square().sum(-1)).sum(-1)
             + (targets["rot_weight"] * e_rot.square().sum(-1)).sum(-1)
-            + posture_weight * (q - posture).square().sum(-1))
+            + posture_weight * (q - posture).square().sum(-1)
+            + (w * r.square()).sum(-1))
 
 
 def _normal_equations(tree, targets, mask, body_pos, body_quat, point, e_pos, e_rot, root_pos, q,
-                      posture, posture_weight):
+                      posture, posture_weight, prior=None):
     """H (N,n,n) and g (N,n), n = 6 + J, from the analytic world-frame Jacobian."""
     N, K, _ = point.shape
     J = tree.num_joints
@@ -110,13 +143,17 @@ def _normal_equations(tree, targets, mask, body_pos, body_quat, point, e_pos, e_
     g = ((wp * jpos.transpose(-1, -2) @ e_pos[..., None]) + (wr * jrot.transpose(-1, -2) @ e_rot[..., None])).sum(1)[..., 0]
     H[:, 6:, 6:] += posture_weight * torch.eye(J, dtype=dtype, device=device)
     g[:, 6:] += posture_weight * (posture - q)
+    r, w = _prior_residual(q, prior)
+    H[:, 6:, 6:] += torch.diag_embed(w * (r != 0).to(dtype))
+    g[:, 6:] += w * r
     return H, g
 
 
 def ik_reference(tree, targets: dict[str, torch.Tensor], root_pos, root_quat, joint_pos, lower, upper,
-                 posture, posture_weight: float, iterations: int, damping: float, tol: float):
+                 posture, posture_weight: float, iterations: int, damping: float, tol: float, prior=None):
     """Solve N problems. targets: body_index (K,), offset (K,3), pos (N,K,3), quat (N,K,4),
     pos_weight (N,K), rot_weight (N,K). lower/upper (N,J): bounds for q (already ∩ max step).
+    posture (N,J) / posture_weight: the regulariser's m and μ; prior: None or (a (J,), b (J,), ω (J,)).
 
     Returns root_pos (N,3), root_quat (N,4), joint_pos (N,J), pos_error (N,K) [m],
     rot_error (N,K) [rad], iterations used (N,) int32.
@@ -129,21 +166,21 @@ def ik_reference(tree, targets: dict[str, torch.Tensor], root_pos, root_quat, jo
     used = torch.zeros(N, dtype=torch.int32, device=q.device)
     active = torch.ones(N, dtype=torch.bool, device=q.device)
     state = _errors(tree, targets, rp, rq, q)
-    cost = _cost(state[3], state[4], q, targets, posture, posture_weight)
+    cost = _cost(state[3], state[4], q, targets, posture, posture_weight, prior)
     eye = torch.eye(6 + J, dtype=q.dtype, device=q.device)
     for _ in range(iterations):
         if not active.any():
             break
         body_pos, body_quat, point, e_pos, e_rot = state
         H, g = _normal_equations(tree, targets, mask, body_pos, body_quat, point, e_pos, e_rot, rp, q,
-                                 posture, posture_weight)
+                                 posture, posture_weight, prior)
         delta = torch.linalg.solve(H + lam[:, None, None] * eye, g[..., None])[..., 0]
         rp_new = rp + delta[:, :3]
         rq_new = quat_mul(quat_exp(delta[:, 3:6]), rq)
         rq_new = rq_new / rq_new.norm(dim=-1, keepdim=True)
         q_new = torch.minimum(torch.maximum(q + delta[:, 6:], lower), upper)
         new_state = _errors(tree, targets, rp_new, rq_new, q_new)
-        new_cost = _cost(new_state[3], new_state[4], q_new, targets, posture, posture_weight)
+        new_cost = _cost(new_state[3], new_state[4], q_new, targets, posture, posture_weight, prior)
         accept = active & (new_cost < cost)
         used += active.to(torch.int32)
         applied = torch.maximum(delta[:, :6].abs().amax(-1), (q_new - q).abs().amax(-1))

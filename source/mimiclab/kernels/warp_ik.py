@@ -8,17 +8,26 @@ in-place Cholesky solve, q projected onto [lo, hi] = limits ∩ (q_prev ± max_s
 when ``limit_first_frame``), a step kept iff it lowers the cost (λ ← max(0.3 λ, 1e-7), else
 λ ← 10 λ), early stop once an accepted step's largest applied component is below ``tol``.
 
+Besides the targets the cost has the quadratic regulariser μ‖q − m‖² and the anatomical prior
+Σ_j ω_j (q_j − clamp(q_j, a_j, b_j))². Per frame, μ = μ_p + μ_v + μ_a and
+m = (μ_p q_posture + μ_v q₁ + μ_a (2q₁ − q₂)) / μ (``ik_reference.regulariser``) with q₁ the
+projected warm start — frame t−1's solution; at frame 0 the initial q, only when
+``limit_first_frame`` — and q₂ frame t−2's solution, read back from the output (written by the
+same thread); μ_v counts only where q₁ exists and μ_v > 0, μ_a only where μ_v counts and q₂ exists.
+The prior adds ω_j (where q_j lies outside [a_j, b_j]) to H's diagonal and ω (clamp(q) − q) to g.
+
 Clip c (thread c) solves its T frames in order, each warm-started from the previous solution. Its
 scratch memory is row c of one workspace array (C, ``ik_workspace_size(B, J, K)``) laid out like
-the C++ kernel's — two states (root 7, q J, body poses 7B, points and errors 9K), the world joint
-axes and anchors (6J), H (n×n, n = 6 + J), g, δ (n), lo, hi (J) — plus 6n scalars holding the
-Jacobian columns of one target (built once per target instead of once per pair: same values).
+the C++ kernel's: two states (root 7, q J, body poses 7B, points and errors 9K), the world joint
+axes and anchors (6J), H (n×n, n = 6 + J), g, δ (n), lo, hi (J), 6n scalars holding the Jacobian
+columns of one target (built once per target instead of once per pair) and the frame's m (J).
 
 Generic over float32 and float64 (both overloads compiled once per process, cached on disk by
 Warp). Runs on Warp's "cpu" device and on "cuda:i"; every array is a zero-copy ``wp.from_torch``
 view of the caller's tensors, launched on torch's current CUDA stream. The module is compiled
-without FMA contraction (``fuse_fp=False``) so float32 results follow the C++ kernel closely (on
-the development machine they are bit-identical to it, float32 and float64).
+without FMA contraction (``fuse_fp=False``) so float32 results follow the C++ kernel closely (same
+operations in the same order; against the C++ build of the prior/smoothness change the solutions
+agree to ~1e-15 in float64 and ~1e-6 in float32, not bit for bit).
 
 CPU speed notes (Warp's CPU backend runs the launch on one thread): hot loops are ``while``
 loops, since ``for i in range(n)`` with a run-time n iterates a generic range that the compiler
@@ -29,6 +38,7 @@ iterations, float32), against ~21 µs for the C++ kernel on one thread.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -50,15 +60,18 @@ TREE_FIELDS = ("parent", "joint_index", "local_pos", "local_quat", "joint_axis",
                "body_of_joint", "anc_joints", "anc_count")
 TARGET_FIELDS = ("body_index", "offset", "pos", "quat", "pos_weight", "rot_weight")
 INIT_FIELDS = ("root_pos", "root_quat", "joint_pos", "posture")
-PARAM_FIELDS = ("iterations", "first_iterations", "damping", "tol", "posture_weight", "limit_first_frame")
+PRIOR_FIELDS = ("prior_lower", "prior_upper", "prior_weight")
+PARAM_FIELDS = ("iterations", "first_iterations", "damping", "tol", "posture_weight", "velocity_weight",
+                "acceleration_weight", "limit_first_frame")
 
 
 def ik_workspace_size(num_bodies: int, num_joints: int, num_targets: int) -> int:
-    """Scalars of workspace one clip needs: csrc/ik/ik.h's count plus 6 (6 + J) for the Jacobian
-    columns of one target."""
+    """Scalars of workspace one clip needs (as csrc/ik/ik.h's ik_workspace_size): two states, the
+    world joint axes and anchors, H, g, δ, lo, hi, 6 (6 + J) for the Jacobian columns of one
+    target and J for the frame's regulariser target m."""
     B, J, K = num_bodies, num_joints, num_targets
     n = 6 + J
-    return 2 * (7 * B + 9 * K + 7 + J) + 6 * J + n * n + 2 * n + 2 * J + 6 * n
+    return 2 * (7 * B + 9 * K + 7 + J) + 6 * J + n * n + 2 * n + 3 * J + 6 * n
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +154,17 @@ def _dot3(a: Any, b: Any):
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
+@wp.func
+def _prior_residual(a: Any, b: Any, q: Any):
+    """clamp(q, a, b) − q: the anatomical prior's residual (0 inside [a, b])."""
+    r = type(q)(0.0)
+    if q < a:
+        r = a - q
+    elif q > b:
+        r = b - q
+    return r
+
+
 # ---------------------------------------------------------------------------------------------
 # Hot loops are `while` loops: Warp's `for i in range(n)` with a run-time n iterates a generic
 # range (any step), which the CPU compiler does not simplify (the Cholesky ran 2× slower).
@@ -153,12 +177,15 @@ def _dot3(a: Any, b: Any):
 @wp.func
 def _evaluate(parent: Any, joint_index: Any, local_pos: Any, local_quat: Any, joint_axis: Any,
               joint_anchor: Any, body_index: Any, offset: Any, t_pos: Any, t_quat: Any, t_wp: Any,
-              t_wr: Any, posture: Any, posture_weight: Any, c: int, t: int, ws: Any, so: int):
-    """Fill body poses, points and errors of the state at `so` (clip c, frame t); return its cost."""
+              t_wr: Any, prior_lower: Any, prior_upper: Any, prior_weight: Any, mu: Any, c: int, t: int,
+              ws: Any, so: int, o_reg: int):
+    """Fill body poses, points and errors of the state at `so` (clip c, frame t); return its cost
+    (targets, the regulariser μ‖q − m‖² with m at o_reg, the anatomical prior)."""
     B = wp.max(parent.shape[0], 0)  # max(., 0): see _cholesky_solve
-    J = wp.max(posture.shape[1], 0)
+    J = wp.max(prior_weight.shape[0], 0)
     K = wp.max(body_index.shape[0], 0)
     so = wp.max(so, 0)
+    o_reg = wp.max(o_reg, 0)
     o_q = so + 7
     o_bp = o_q + J
     o_bq = o_bp + 3 * B
@@ -199,8 +226,10 @@ def _evaluate(parent: Any, joint_index: Any, local_pos: Any, local_quat: Any, jo
         k += 1
     j = int(0)
     while j < J:
-        d = ws[o_q + j] - posture[c, j]
-        cost += posture_weight * (d * d)
+        qj = ws[o_q + j]
+        d = qj - ws[o_reg + j]
+        r = _prior_residual(prior_lower[j], prior_upper[j], qj)
+        cost += mu * (d * d) + prior_weight[j] * (r * r)
         j += 1
     return cost
 
@@ -211,16 +240,16 @@ def _evaluate(parent: Any, joint_index: Any, local_pos: Any, local_quat: Any, jo
 
 @wp.func
 def _normal_equations(joint_axis: Any, joint_anchor: Any, body_of_joint: Any, anc_joints: Any,
-                      anc_count: Any, body_index: Any, t_wp: Any, t_wr: Any, posture: Any,
-                      posture_weight: Any, c: int, t: int, ws: Any, so: int, o_ax: int, o_an: int,
-                      o_h: int, o_g: int, o_jac: int):
+                      anc_count: Any, body_index: Any, t_wp: Any, t_wr: Any, prior_lower: Any,
+                      prior_upper: Any, prior_weight: Any, mu: Any, c: int, t: int, ws: Any, so: int,
+                      o_ax: int, o_an: int, o_h: int, o_g: int, o_jac: int, o_reg: int):
     """Upper triangle of H (n×n at o_h) and g (n at o_g) at the state at `so`.
 
     Per target, its m = 6 + anc_count columns of the Jacobian (position part 3, rotation part 3)
     are written once to o_jac (6 (6 + J) scalars) and then paired: the same values the C++ kernel
     recomputes per pair, so H and g are identical."""
     B = wp.max(anc_count.shape[0], 0)  # max(., 0): see _cholesky_solve
-    J = wp.max(posture.shape[1], 0)
+    J = wp.max(prior_weight.shape[0], 0)
     K = wp.max(body_index.shape[0], 0)
     so = wp.max(so, 0)
     o_ax = wp.max(o_ax, 0)
@@ -228,6 +257,7 @@ def _normal_equations(joint_axis: Any, joint_anchor: Any, body_of_joint: Any, an
     o_h = wp.max(o_h, 0)
     o_g = wp.max(o_g, 0)
     o_jac = wp.max(o_jac, 0)
+    o_reg = wp.max(o_reg, 0)
     n = 6 + J
     o_q = so + 7
     o_bp = o_q + J
@@ -309,10 +339,16 @@ def _normal_equations(joint_axis: Any, joint_anchor: Any, body_of_joint: Any, an
             a += 1
         k += 1
     j = int(0)
-    while j < J:
+    while j < J:  # regulariser μ (m − q) and the prior ω (clamp(q) − q), Gauss–Newton on both
+        qj = ws[o_q + j]
+        w = prior_weight[j]
+        res = _prior_residual(prior_lower[j], prior_upper[j], qj)
+        hw = zero
+        if res != zero:
+            hw = w
         h = o_h + (6 + j) * n + 6 + j
-        ws[h] = ws[h] + posture_weight
-        ws[o_g + 6 + j] = ws[o_g + 6 + j] + posture_weight * (posture[c, j] - ws[o_q + j])
+        ws[h] = ws[h] + (mu + hw)
+        ws[o_g + 6 + j] = ws[o_g + 6 + j] + (mu * (ws[o_reg + j] - qj) + w * res)
         j += 1
 
 
@@ -397,6 +433,9 @@ def _ik_clip_kernel(
     lower: wp.array[Any],
     upper: wp.array[Any],
     max_step: wp.array[Any],
+    prior_lower: wp.array[Any],
+    prior_upper: wp.array[Any],
+    prior_weight: wp.array[Any],
     body_index: wp.array[wp.int32],
     offset: wp.array[Any],
     t_pos: wp.array3d[Any],
@@ -412,6 +451,8 @@ def _ik_clip_kernel(
     damping: Any,
     tol: Any,
     posture_weight: Any,
+    velocity_weight: Any,
+    acceleration_weight: Any,
     limit_first_frame: int,
     out_root_pos: wp.array2d[Any],
     out_root_quat: wp.array2d[Any],
@@ -429,8 +470,8 @@ def _ik_clip_kernel(
     T = t_pos.shape[1]
     n = 6 + J
     state = 7 + J + 7 * B + 9 * K
-    # workspace layout (csrc/ik/ik.h, plus the Jacobian columns of one target at the end):
-    # two states, axis_w, anchor_w, H, g, delta, lo, hi, jac
+    # workspace layout (csrc/ik/ik.h): two states, axis_w, anchor_w, H, g, delta, lo, hi, the
+    # Jacobian columns of one target, the frame's regulariser target m
     o_ax = 2 * state
     o_an = o_ax + 3 * J
     o_h = o_an + 3 * J
@@ -439,6 +480,8 @@ def _ik_clip_kernel(
     o_lo = o_d + n
     o_hi = o_lo + J
     o_jac = o_hi + J
+    o_reg = o_jac + 6 * n
+    zero = lower.dtype(0.0)
     cur = int(0)
     cand = int(state)
 
@@ -472,9 +515,35 @@ def _ik_clip_kernel(
                 qj = hi
             ws[cur + 7 + j] = qj
             j += 1
+        # regulariser (ik_reference.regulariser): posture, velocity (q1: the projected warm start,
+        # i.e. frame t-1's solution, or the initial q at frame 0 when limit_first_frame) and
+        # acceleration (q2: frame t-2's solution, already in the output)
+        has_v = limit_step and velocity_weight > zero
+        has_a = has_v and t >= 2 and acceleration_weight > zero
+        mu_v = zero
+        if has_v:
+            mu_v = velocity_weight
+        mu_a = zero
+        if has_a:
+            mu_a = acceleration_weight
+        mu = posture_weight + mu_v + mu_a
+        j = int(0)
+        while j < J:
+            q1 = ws[cur + 7 + j]
+            m = posture_weight * posture[c, j]
+            if has_v:
+                m = m + velocity_weight * q1
+            if has_a:
+                m = m + acceleration_weight * (lower.dtype(2.0) * q1 - out_joint_pos[c, t - 2, j])
+            if mu > zero:
+                m = m / mu
+            else:
+                m = posture[c, j]
+            ws[o_reg + j] = m
+            j += 1
         cur_cost = _evaluate(parent, joint_index, local_pos, local_quat, joint_axis, joint_anchor,
-                             body_index, offset, t_pos, t_quat, t_wp, t_wr, posture, posture_weight,
-                             c, t, ws, cur)
+                             body_index, offset, t_pos, t_quat, t_wp, t_wr, prior_lower, prior_upper,
+                             prior_weight, mu, c, t, ws, cur, o_reg)
         lam = damping * type(damping)(1.0)
         its = int(iterations)
         if t == 0:
@@ -483,7 +552,8 @@ def _ik_clip_kernel(
         while used < its:
             used += 1
             _normal_equations(joint_axis, joint_anchor, body_of_joint, anc_joints, anc_count, body_index,
-                              t_wp, t_wr, posture, posture_weight, c, t, ws, cur, o_ax, o_an, o_h, o_g, o_jac)
+                              t_wp, t_wr, prior_lower, prior_upper, prior_weight, mu, c, t, ws, cur, o_ax,
+                              o_an, o_h, o_g, o_jac, o_reg)
             i = int(0)
             while i < n:
                 ws[o_h + i * n + i] = ws[o_h + i * n + i] + lam
@@ -514,8 +584,8 @@ def _ik_clip_kernel(
                     applied = d
                 j += 1
             cand_cost = _evaluate(parent, joint_index, local_pos, local_quat, joint_axis, joint_anchor,
-                                  body_index, offset, t_pos, t_quat, t_wp, t_wr, posture, posture_weight,
-                                  c, t, ws, cand)
+                                  body_index, offset, t_pos, t_quat, t_wp, t_wr, prior_lower, prior_upper,
+                                  prior_weight, mu, c, t, ws, cand, o_reg)
             if cand_cost < cur_cost:
                 tmp = cur
                 cur = cand
@@ -551,10 +621,11 @@ def _overload_types(scalar) -> list:
     return [wp.array[i32], wp.array[i32], wp.array[v3], wp.array[v4], wp.array[v3], wp.array[v3],  # tree
             wp.array[i32], wp.array2d[i32], wp.array[i32],  # ancestors
             wp.array[scalar], wp.array[scalar], wp.array[scalar],  # bounds
+            wp.array[scalar], wp.array[scalar], wp.array[scalar],  # prior
             wp.array[i32], wp.array[v3], wp.array3d[v3], wp.array3d[v4], wp.array3d[scalar],
             wp.array3d[scalar],  # targets
             wp.array[v3], wp.array[v4], wp.array2d[scalar], wp.array2d[scalar],  # init
-            int, int, scalar, scalar, scalar, int,  # params
+            int, int, scalar, scalar, scalar, scalar, scalar, int,  # params
             wp.array2d[v3], wp.array2d[v4], wp.array3d[scalar], wp.array3d[scalar], wp.array3d[scalar],
             wp.array2d[i32],  # outputs
             wp.array2d[scalar]]  # workspace
@@ -610,7 +681,8 @@ _checked_trees: dict[tuple, tuple] = {}  # ids of checked tree tensors -> the te
 
 def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, upper: torch.Tensor,
                   max_step: torch.Tensor, targets: dict[str, torch.Tensor], init: dict[str, torch.Tensor],
-                  params: dict, *, interleave_workspace: bool | None = None) -> dict[str, torch.Tensor]:
+                  params: dict, *, prior: dict[str, torch.Tensor] | None = None,
+                  interleave_workspace: bool | None = None) -> dict[str, torch.Tensor]:
     """Solve C clips × T frames with Warp on the tensors' device ("cpu" or "cuda:i"), zero-copy.
 
     The arguments are the dicts ``mimiclab.kernels.ik._solve_compiled`` hands the compiled kernels,
@@ -623,8 +695,15 @@ def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, up
     * targets: body_index (K,) int32, offset (K,3) [m], pos (C,T,K,3) [m], quat (C,T,K,4) wxyz,
       pos_weight, rot_weight (C,T,K).
     * init: root_pos (C,3) [m], root_quat (C,4) wxyz, joint_pos (C,J) [rad], posture (C,J) [rad].
-    * params: iterations, first_iterations (>= 1), damping (> 0), tol, posture_weight,
-      limit_first_frame (bool).
+    * params: iterations, first_iterations (>= 1), damping (> 0), tol, posture_weight (μ_p),
+      velocity_weight (μ_v), acceleration_weight (μ_a) (finite, >= 0), limit_first_frame (bool).
+    * prior: prior_lower, prior_upper (J,) [rad] (±inf: free on that side), prior_weight (J,) ω
+      (>= 0; 0: no prior on that joint) — the anatomical prior; None: no prior.
+
+    Per frame the regulariser is μ‖q − m‖² with μ = μ_p + μ_v + μ_a and
+    m = (μ_p posture + μ_v q₁ + μ_a (2q₁ − q₂)) / μ (``ik_reference.regulariser``): q₁ is the previous
+    frame's solution (at frame 0 the projected initial q, only when limit_first_frame), q₂ the
+    solution two frames back; μ_v counts only where q₁ exists, μ_a only where μ_v does and q₂ exists.
 
     Returns new tensors: root_pos (C,T,3), root_quat (C,T,4), joint_pos (C,T,J), pos_error,
     rot_error (C,T,K) [m], [rad] and iterations (C,T) int32. Async on CUDA (torch's current stream).
@@ -634,8 +713,11 @@ def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, up
     touch neighbouring addresses (coalesced on a GPU; on a CPU the clip-major rows are faster).
     The results do not depend on the layout.
     """
+    if prior is not None and not isinstance(prior, dict):
+        raise TypeError(f"prior: expected a dict of tensors or None, got {type(prior).__name__}")
     for group, d, fields in (("tree_tensors", tree_tensors, TREE_FIELDS), ("targets", targets, TARGET_FIELDS),
-                             ("init", init, INIT_FIELDS), ("params", params, PARAM_FIELDS)):
+                             ("init", init, INIT_FIELDS), ("params", params, PARAM_FIELDS),
+                             ("prior", {f: None for f in PRIOR_FIELDS} if prior is None else prior, PRIOR_FIELDS)):
         missing = [f for f in fields if f not in d]
         if missing:
             raise ValueError(f"{group}: missing {', '.join(missing)}")
@@ -652,6 +734,9 @@ def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, up
     C, T, K = pos.shape[:3]
     B = tree_tensors["parent"].shape[0]
     J = lower.shape[0]
+    if prior is None:  # free on both sides, weight 0
+        inf = torch.full((J,), math.inf, dtype=dtype, device=device)
+        prior = {"prior_lower": -inf, "prior_upper": inf, "prior_weight": torch.zeros(J, dtype=dtype, device=device)}
     i32 = torch.int32
     expected = {
         "parent": (tree_tensors["parent"], (B,), i32), "joint_index": (tree_tensors["joint_index"], (B,), i32),
@@ -662,6 +747,7 @@ def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, up
         "body_of_joint": (tree_tensors["body_of_joint"], (J,), i32),
         "anc_joints": (tree_tensors["anc_joints"], (B, J), i32), "anc_count": (tree_tensors["anc_count"], (B,), i32),
         "lower": (lower, (J,), dtype), "upper": (upper, (J,), dtype), "max_step": (max_step, (J,), dtype),
+        **{f: (prior[f], (J,), dtype) for f in PRIOR_FIELDS},
         "body_index": (targets["body_index"], (K,), i32), "offset": (targets["offset"], (K, 3), dtype),
         "target pos": (pos, (C, T, K, 3), dtype), "target quat": (targets["quat"], (C, T, K, 4), dtype),
         "pos_weight": (targets["pos_weight"], (C, T, K), dtype),
@@ -679,6 +765,21 @@ def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, up
         raise ValueError("iterations: must be >= 1")
     if not damping > 0:
         raise ValueError("damping: must be > 0")
+    weights = {}
+    for name in ("posture_weight", "velocity_weight", "acceleration_weight"):
+        w = float(params[name])
+        if not (math.isfinite(w) and w >= 0):
+            raise ValueError(f"{name}: must be finite and >= 0, got {w}")
+        weights[name] = w
+    pa, pb, pw = (prior[f] for f in PRIOR_FIELDS)
+    bad_weight = ~torch.isfinite(pw) | (pw < 0)
+    bad_range = torch.isnan(pa) | torch.isnan(pb) | (pa > pb)
+    if bool((bad_weight | bad_range).any()):  # one check (one sync on CUDA), then the message
+        if bool(bad_weight.any()):
+            j = int(torch.nonzero(bad_weight)[0, 0])
+            raise ValueError(f"prior_weight: must be finite and >= 0 (joint {j})")
+        j = int(torch.nonzero(bad_range)[0, 0])
+        raise ValueError(f"prior_lower, prior_upper: NaN or lower > upper (joint {j})")
 
     key = tuple(id(tree_tensors[f]) for f in TREE_FIELDS)
     if key not in _checked_trees:
@@ -717,12 +818,13 @@ def ik_solve_warp(tree_tensors: dict[str, torch.Tensor], lower: torch.Tensor, up
         view(tt["local_quat"], v4), view(tt["joint_axis"], v3), view(tt["joint_anchor"], v3),
         view(tt["body_of_joint"], wp.int32), view(tt["anc_joints"], wp.int32), view(tt["anc_count"], wp.int32),
         view(lower, scalar), view(upper, scalar), view(max_step, scalar),
+        *(view(prior[f], scalar) for f in PRIOR_FIELDS),
         view(targets["body_index"], wp.int32), view(targets["offset"], v3), view(pos, v3),
         view(targets["quat"], v4), view(targets["pos_weight"], scalar), view(targets["rot_weight"], scalar),
         view(init["root_pos"], v3), view(init["root_quat"], v4), view(init["joint_pos"], scalar),
         view(init["posture"], scalar),
-        its, first, damping, float(params["tol"]), float(params["posture_weight"]),
-        int(bool(params["limit_first_frame"])),
+        its, first, damping, float(params["tol"]), weights["posture_weight"], weights["velocity_weight"],
+        weights["acceleration_weight"], int(bool(params["limit_first_frame"])),
         view(out["root_pos"], v3), view(out["root_quat"], v4), view(out["joint_pos"], scalar),
         view(out["pos_error"], scalar), view(out["rot_error"], scalar), view(out["iterations"], wp.int32),
         view(workspace, scalar),

@@ -144,7 +144,7 @@ def attach_box(motion, size, mass: float, frames: tuple[int, int], hands: Sequen
 # --------------------------------------------------------------------------------------------
 # the shipped sample
 
-BOX_CARRY_SIZE = (0.30, 0.46, 0.32)  # m: x (forward), y (between the palms: G1 palms ~0.48 m apart), z
+BOX_CARRY_SIZE = (0.30, 0.42, 0.32)  # m: x (forward), y (between the palms: G1 palms 0.40–0.45 m apart), z
 BOX_CARRY_MASS = 2.0  # kg
 
 

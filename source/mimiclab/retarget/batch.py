@@ -123,20 +123,26 @@ def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, 
 
 
 def summary_table(results: list[FileResult]) -> str:
-    """One line per file: frames, key quality figures or the error."""
-    lines = [f"{'clip':<34} {'frames':>6} {'kp err mm':>9} {'limits':>6} {'pen>1cm':>7} {'slide m/s':>9} "
-             f"{'(raw)':>7} {'jumps':>5} {'selfcol':>7} {'s':>6}"]
+    """One line per file: frames, the bounded quality figures, pass/fail, or the error."""
+    lines = [f"{'clip':<34} {'frames':>6} {'kp mm':>6} {'limits':>6} {'jumps':>5} {'sat':>6} {'twist':>6} "
+             f"{'pen':>6} {'slide L':>7} {'slide R':>7} {'selfcol':>7} {'s':>6}  verdict"]
     for r in results:
         if not r.ok:
             lines.append(f"{r.name:<34} FAILED: {r.error}")
             continue
         q = r.quality or {}
         kp = q.get("keypoint_error_mean_m")
+        nan = float("nan")
+        failed = q.get("failed_bounds", [])
         lines.append(
-            f"{r.name[:34]:<34} {r.frames:>6} {'' if kp is None else f'{kp * 1e3:.1f}':>9} "
-            f"{q['joint_limit_violation_frames']:>6.3f} {q['penetration_frames']:>7.3f} "
-            f"{q.get('foot_sliding_m_s', float('nan')):>9.3f} {q.get('foot_sliding_uncorrected_m_s', float('nan')):>7.3f} "
-            f"{q['joint_jumps']:>5} {q['self_collision_frames']:>7.3f} {r.seconds:>6.2f}")
+            f"{r.name[:34]:<34} {r.frames:>6} {'' if kp is None else f'{kp * 1e3:.1f}':>6} "
+            f"{q['joint_limit_violation_frames']:>6.3f} {q['joint_jumps']:>5} "
+            f"{q.get('joint_speed_saturation_frames', nan):>6.3f} {q.get('twisted_frames', nan):>6.3f} "
+            f"{q['penetration_frames']:>6.3f} {q.get('foot_sliding_left_m_s', nan):>7.3f} "
+            f"{q.get('foot_sliding_right_m_s', nan):>7.3f} {q['self_collision_frames']:>7.3f} {r.seconds:>6.2f}  "
+            + ("pass" if not failed else "FAIL: " + "; ".join(failed)))
     ok = sum(r.ok for r in results)
-    lines.append(f"{ok} of {len(results)} clips retargeted")
+    passed = sum(r.ok and not (r.quality or {}).get("failed_bounds") for r in results)
+    lines.append(f"{ok} of {len(results)} clips retargeted, {passed} within the quality bounds "
+                 "(mimiclab.retarget.quality.QUALITY_BOUNDS)")
     return "\n".join(lines)

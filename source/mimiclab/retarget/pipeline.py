@@ -13,17 +13,13 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
-from mimiclab.retarget.contacts import contact_runs, detect_contacts
+from mimiclab.retarget.foot_targets import ANKLE_FLAT_HEIGHT, point_contacts
 from mimiclab.retarget.frames import role_frames
 from mimiclab.retarget.human_motion import HumanMotion
 from mimiclab.retarget.normalize import normalize_roles
 from mimiclab.retarget.robot_targets import g1_role_points, g1_targets
 from mimiclab.retarget.scaling import limb_scales, rescale_roles, segment_lengths
 from mimiclab.retarget.skeleton_map import select_map
-
-FOOT_CAPSULE_CENTER_HEIGHT = 0.01  # m: toe/heel points above the ground when the sole touches it
-ANKLE_FLAT_HEIGHT = 0.035  # m: G1 ankle-roll origin above the ground with the sole flat on it
-MAX_JOINT_SPEED = 20.0  # rad/s: the slowest G1 joint's limit, applied to all (no jump > 0.4 rad @ 50 Hz)
 
 
 @dataclass
@@ -36,6 +32,9 @@ class RetargetSettings:
     first_frame_iterations: int = 100
     smoothing_frames: float = 1.0  # Gaussian σ of the target low-pass, in output frames (0: off)
     correct_contacts: bool = True
+    prior_weight: float = 0.3  # anatomical prior (robots.human_ranges.PRIOR_RANGES), per rad²
+    velocity_weight: float = 0.002  # temporal smoothness: cost per (rad/frame)² of joint velocity
+    acceleration_weight: float = 0.002  # … and per (rad/frame²)² of joint acceleration
 
 
 @dataclass
@@ -82,12 +81,15 @@ def _smooth(roles: dict[str, np.ndarray], sigma: float) -> dict[str, np.ndarray]
 
 # Smallest distance of limb targets from the body's mid-plane [m]: the G1 torso and hip capsules
 # reach 0.09 m and 0.18 m to the side, its arm capsules are 0.035 m thick, its knee capsules 0.045 m
-# and its feet 0.036 m half-wide, so narrower human poses would make the robot hit itself.
-LIMB_CLEARANCE = {"elbow": 0.16, "wrist": 0.22, "knee": 0.07}
+# and its feet 0.036 m half-wide (and toe out), so narrower human poses would make the robot hit
+# itself. Arm targets need it only beside the body: it fades out from ARM_CLEAR_FRONT[0] to [1] m in
+# front of the pelvis, so hands held together in front (carrying a box) keep their width.
+LIMB_CLEARANCE = {"elbow": 0.16, "wrist": 0.22, "knee": 0.07, "ankle": 0.085}
+ARM_CLEAR_FRONT = (0.10, 0.22)
 
 
 def keep_limbs_clear(roles: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Push elbow, wrist and knee targets out to LIMB_CLEARANCE from the pelvis mid-plane
+    """Push elbow, wrist, knee and ankle targets out to LIMB_CLEARANCE from the pelvis mid-plane
     (in the pelvis frame), so that arms held close to the body or feet crossing the midline do not
     drive the G1 into itself (its torso and hips are wide for its limbs)."""
     from mimiclab.retarget.frames import frame_from_lateral_and_up
@@ -98,8 +100,75 @@ def keep_limbs_clear(roles: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         for side, sign in (("left", 1.0), ("right", -1.0)):
             key = f"{side}_{joint}"
             local = np.einsum("tji,tj->ti", R, roles[key] - roles["pelvis"])  # Rᵀ (p − pelvis)
-            local[:, 1] = sign * np.maximum(sign * local[:, 1], clearance)
+            need = np.full(local.shape[0], clearance)
+            if joint in ("elbow", "wrist"):
+                a, b = ARM_CLEAR_FRONT
+                need *= np.clip((b - local[:, 0]) / (b - a), 0.0, 1.0)
+            local[:, 1] = sign * np.maximum(sign * local[:, 1], need)
             out[key] = roles["pelvis"] + np.einsum("tij,tj->ti", R, local)
+    return out
+
+
+def place_hips(roles: dict[str, np.ndarray], robot: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Hang each leg from the G1's own hip joint: the hip target moves to where the G1's hip-pitch
+    joint sits in the pelvis frame (its pelvis is 10 cm above it; a scaled human pelvis is only
+    ~5 cm above its hip joints, which would make the G1 stand with bent knees), and the knee,
+    ankle and toe of that leg move with it, so the leg keeps its shape."""
+    from mimiclab.retarget.frames import frame_from_lateral_and_up
+
+    R = frame_from_lateral_and_up(roles["left_hip"] - roles["right_hip"], roles["chest"] - roles["pelvis"])
+    out = dict(roles)
+    for side in ("left", "right"):
+        hip = roles["pelvis"] + R @ (robot[f"{side}_hip"] - robot["pelvis"])
+        delta = hip - roles[f"{side}_hip"]
+        for joint in ("hip", "knee", "ankle", "toe"):
+            key = f"{side}_{joint}"
+            if key in roles:
+                out[key] = roles[key] + delta
+    return out
+
+
+def place_torso(roles: dict[str, np.ndarray], robot: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Carry the G1's own torso with the human's: the chest and shoulder targets are the G1's chest
+    point and shoulder joints at its standing pose, turned by the human torso frame (hips → up the
+    spine, shoulders → lateral) about the pelvis; the arms (elbows, wrists) and the head move with
+    their shoulder / the chest, so arm poses keep their shape on the G1's torso. A human chest joint sits lower on the spine than the G1's chest
+    point and human shoulders are narrower, so scaled human positions would drag the G1's upper body
+    down and in."""
+    from mimiclab.retarget.frames import frame_from_lateral_and_up
+
+    if not all(k in roles for k in ("chest", "left_shoulder", "right_shoulder")):
+        return roles
+    R = frame_from_lateral_and_up(roles["left_shoulder"] - roles["right_shoulder"], roles["chest"] - roles["pelvis"])
+    out = dict(roles)
+    out["chest"] = roles["pelvis"] + R @ (robot["chest"] - robot["pelvis"])
+    if "head" in roles:
+        out["head"] = roles["head"] + out["chest"] - roles["chest"]
+    for side in ("left", "right"):
+        shoulder = out["chest"] + R @ (robot[f"{side}_shoulder"] - robot["chest"])
+        delta = shoulder - roles[f"{side}_shoulder"]
+        for joint in ("shoulder", "elbow", "wrist"):
+            key = f"{side}_{joint}"
+            if key in roles:
+                out[key] = roles[key] + delta
+    return out
+
+
+def offset_legs(roles: dict[str, np.ndarray], robot: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Move knees, ankles and toes out sideways (pelvis frame) by the G1's own hip → knee lateral
+    offset at its standing pose: a human thigh hangs below the hip joint, the G1's hangs 5.5 cm
+    outside its hip-pitch joint, so straight human legs stay straight (not knock-kneed) on the G1."""
+    from mimiclab.retarget.frames import frame_from_lateral_and_up
+
+    R = frame_from_lateral_and_up(roles["left_hip"] - roles["right_hip"], roles["chest"] - roles["pelvis"])
+    out = dict(roles)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        shift = sign * abs(robot[f"{side}_knee"][1] - robot[f"{side}_hip"][1])
+        move = R[..., :, 1] * shift  # (T,3): the pelvis's lateral axis
+        for joint in ("knee", "ankle", "toe"):
+            key = f"{side}_{joint}"
+            if key in roles:
+                out[key] = roles[key] + move
     return out
 
 
@@ -123,7 +192,8 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     robot = g1_role_points()
     robot_lengths = segment_lengths({k: v[None] for k, v in robot.items()})
     scales = limb_scales(segment_lengths(roles), robot_lengths)
-    scaled = keep_limbs_clear(rescale_roles(roles, scales))
+    scaled = rescale_roles(roles, scales)
+    scaled = keep_limbs_clear(offset_legs(place_torso(place_hips(scaled, robot), robot), robot))
     # stand the scaled body on the ground: stance ankles at the G1's flat-foot ankle height
     ankles = np.minimum(scaled["left_ankle"][:, 2], scaled["right_ankle"][:, 2])
     lift = ANKLE_FLAT_HEIGHT - float(np.percentile(ankles, 5.0))
@@ -135,61 +205,69 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     return scaled, info
 
 
-def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None):
-    """IK targets (positions (T,K,3), quats (T,K,4), weights (T,K)) for the G1 body targets plus
-    the virtual toe/heel points of each foot, which pin a planted foot flat and still."""
+KNEE_YIELD = 0.7  # fraction of a knee's position weight it gives up while its foot is pinned
+
+
+def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps: float = 50.0):
+    """IK targets (positions (T,K,3), quats (T,K,4), weights (T,K), role per target) for the G1
+    body targets plus the virtual toe/heel points of each foot; the feet follow
+    ``mimiclab.retarget.foot_targets`` (pitched, pinned while planted, clear of the ground while
+    moving; `contacts`: (T,2,2) heel/toe planted flags per foot, or None: the plain human
+    foot targets)."""
+    from mimiclab.retarget.foot_targets import foot_targets
     from mimiclab.robots.g1 import G1
 
     rt = g1_targets()
     frames = role_frames(roles)
     T = roles["pelvis"].shape[0]
-    body, offset, pos, quat, wp, wr = [], [], [], [], [], []
+    pelvis_fwd = Rotation.from_quat(frames["pelvis"][:, [1, 2, 3, 0]]).apply([1.0, 0.0, 0.0])
+    pelvis_heading = np.arctan2(pelvis_fwd[:, 1], pelvis_fwd[:, 0])
+    feet = {side: foot_targets(roles, side, pelvis_heading, None if contacts is None else contacts[:, i], fps,
+                               rt.toe, rt.heel)
+            for i, side in enumerate(("left", "right"))}
+    body, offset, pos, quat, wp, wr, role = [], [], [], [], [], [], []
     identity = np.tile([1.0, 0.0, 0.0, 0.0], (T, 1))
     for t in rt.targets:
         if t.role not in roles:
             continue
         body.append(G1.body_names.index(t.body))
+        role.append(t.role)
         offset.append(t.offset)
-        pos.append(roles[t.role].copy())
-        quat.append(frames[t.rot] if t.rot else identity)
-        wp.append(np.full(T, t.pos_weight))
-        wr.append(np.full(T, t.rot_weight if t.rot else 0.0))
-    for side_i, side in enumerate(("left", "right")):
-        ankle_k = [t.body for t in rt.targets if t.role in roles].index(f"{side}_ankle_roll_link")
-        for point in (rt.toe, rt.heel):
-            body.append(G1.body_names.index(f"{side}_ankle_roll_link"))
-            offset.append(point)
-            pos.append(np.zeros((T, 3)))
-            quat.append(frames[f"{side}_foot"])
-            wp.append(np.zeros(T))
-            wr.append(np.zeros(T))
-        if contacts is None:
+        side = t.role.split("_")[0]
+        if t.role.endswith("_ankle"):  # the foot: pitched, pinned, lifted
+            ft = feet[side]
+            pos.append(ft.ankle)
+            quat.append(ft.quat)
+            wp.append(t.pos_weight * np.broadcast_to(ft.pos_scale, (T,)).copy())
+            wr.append(t.rot_weight + (1.0 - t.rot_weight) * ft.rot_scale)
             continue
-        for start, end in contact_runs(contacts[:, side_i]):
-            # planted: ankle held at the run's mean position, flat at the G1 ankle height,
-            # heading held at the run's first frame; toe and heel pinned to the ground
-            anchor = pos[ankle_k][start:end].mean(axis=0)
-            anchor[2] = ANKLE_FLAT_HEIGHT
-            heading = frames[f"{side}_foot"][start]
-            pos[ankle_k][start:end] = anchor
-            quat[ankle_k][start:end] = heading
-            wr[ankle_k][start:end] = 1.0
-            R = Rotation.from_quat([heading[1], heading[2], heading[3], heading[0]]).as_matrix()
-            for j, point in enumerate((rt.toe, rt.heel)):
-                k = len(pos) - 2 + j
-                p = anchor + R @ np.array(point)
-                p[2] = FOOT_CAPSULE_CENTER_HEIGHT
-                pos[k][start:end] = p
-                wp[k][start:end] = 2.0
-    return {"body_index": np.array(body, np.int32), "offset": np.array(offset, float),
+        pos.append(roles[t.role].copy())
+        wp.append(np.full(T, t.pos_weight))
+        if t.role.endswith("_knee"):  # the knee follows its foot's stance shift and swing lift,
+            pos[-1] += feet[side].move  # and gives way to the foot's pins
+            wp[-1] = wp[-1] * (1.0 - KNEE_YIELD * (1.0 - np.broadcast_to(feet[side].pos_scale, (T,))) / 0.9)
+        quat.append(frames[t.rot] if t.rot else identity)
+        wr.append(np.full(T, t.rot_weight if t.rot else 0.0))
+    for side in ("left", "right"):
+        ft = feet[side]
+        for j, point in enumerate((rt.toe, rt.heel)):
+            body.append(G1.body_names.index(f"{side}_ankle_roll_link"))
+            role.append(f"{side}_ankle")  # the foot's sole points move with its ankle
+            offset.append(point)
+            pos.append(ft.pins[:, j])
+            quat.append(ft.quat)
+            wp.append(ft.pin_weight[:, j])
+            wr.append(np.zeros(T))
+    return {"body_index": np.array(body, np.int32), "role": np.array(role), "offset": np.array(offset, float),
             "pos": np.stack(pos, 1), "quat": np.stack(quat, 1), "pos_weight": np.stack(wp, 1),
             "rot_weight": np.stack(wr, 1)}
 
 
 def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init_root_quat):
     """Sequence IK of one clip; returns root_pos (T,3), root_quat (T,4), joint_pos (T,J) numpy."""
-    from mimiclab.kernels.ik import IkTargets, solve_ik_sequence
+    from mimiclab.kernels.ik import IkTargets, JointPrior, solve_ik_sequence
     from mimiclab.robots.g1 import G1
+    from mimiclab.robots.human_ranges import PRIOR_RANGES, ranges_for
     from mimiclab.robots.kinematic_tree import g1_kinematic_tree
 
     dev = torch.device(settings.device)
@@ -198,10 +276,42 @@ def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init
                    quat=f(targets["quat"])[None], offset=f(targets["offset"]),
                    pos_weight=f(targets["pos_weight"])[None], rot_weight=f(targets["rot_weight"])[None])
     q0 = f([[j.default_pos for j in G1.joints]])
+    lo, hi = ranges_for(G1.joint_names, PRIOR_RANGES)
+    weight = [settings.prior_weight if n in PRIOR_RANGES else 0.0 for n in G1.joint_names]
     res = solve_ik_sequence(g1_kinematic_tree(), tg, f(init_root_pos)[None], f(init_root_quat)[None], q0,
                             iterations=settings.iterations, first_frame_iterations=settings.first_frame_iterations,
-                            joint_velocity_limit=MAX_JOINT_SPEED, fps=settings.fps, backend=settings.backend)
+                            joint_velocity_limit=[j.actuator.velocity_limit for j in G1.joints], fps=settings.fps,
+                            backend=settings.backend, prior=JointPrior(f(lo), f(hi), f(weight)),
+                            velocity_weight=settings.velocity_weight,
+                            acceleration_weight=settings.acceleration_weight)
     return (res.root_pos[0].cpu().numpy(), res.root_quat[0].cpu().numpy(), res.joint_pos[0].cpu().numpy())
+
+
+def clear_self_collisions(targets: dict, solution, contacts, settings: RetargetSettings, init_pos, init_quat):
+    """Rounds of: find self-collisions, push the owning limb targets apart, solve again
+    (``mimiclab.retarget.self_clearance``); planted feet are not pushed. Returns (targets, solution)."""
+    from types import SimpleNamespace
+
+    from mimiclab.retarget.self_clearance import ROUNDS, collision_pushes, spread
+    from mimiclab.robots.g1 import G1
+
+    for _ in range(ROUNDS):
+        motion = SimpleNamespace(root_pos_w=solution[0], root_quat_w=solution[1], joint_pos=solution[2],
+                                 joint_names=G1.joint_names, num_frames=solution[2].shape[0])
+        pushes, colliding = collision_pushes(motion)
+        if colliding == 0:
+            break
+        pos = targets["pos"].copy()
+        for side_i, side in enumerate(("left", "right")):
+            if contacts is not None:
+                pushes[f"{side}_ankle"][contacts[:, side_i]] = 0.0
+        for role, push in pushes.items():
+            if not push.any():
+                continue
+            pos[:, targets["role"] == role] += spread(push)[:, None, :]
+        targets = {**targets, "pos": pos}
+        solution = solve_targets(targets, settings, init_pos, init_quat)
+    return targets, solution
 
 
 def lift_out_of_ground(root_pos: np.ndarray, root_quat: np.ndarray, joint_pos: np.ndarray) -> np.ndarray:
@@ -266,31 +376,22 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
     if smap.direct:
         return retarget_direct(human, smap, settings)
     roles, info = prepare_roles(human, settings, smap)
-    rt = g1_targets()
-    sides = ("left", "right")
-    # planted: ankle low (above its stance height by less than contact.height) and foot slow
-    foot = np.stack([roles[f"{s}_ankle"] for s in sides], axis=1)
-    foot = foot - np.array([0.0, 0.0, ANKLE_FLAT_HEIGHT])
-    if all(f"{s}_toe" in roles for s in sides):  # speed of the toes, which stay put longest
-        foot[..., :2] = np.stack([roles[f"{s}_toe"][:, :2] for s in sides], axis=1)
-    contacts = detect_contacts(foot, settings.fps, rt.contact_height, rt.contact_speed, rt.contact_min_frames)
+    points = point_contacts(roles, settings.fps)  # (T,2,2) heel/toe planted per foot
+    contacts = points.any(axis=2)
 
     frames = role_frames(roles)
     init_pos, init_quat = roles["pelvis"][0], frames["pelvis"][0]
-    plain = build_targets(roles, None)
-    raw = solve_targets(plain, settings, init_pos, init_quat)
-    if settings.correct_contacts:
-        targets = build_targets(roles, contacts)
-        root_pos, root_quat, joint_pos = solve_targets(targets, settings, init_pos, init_quat)
-    else:
-        targets, (root_pos, root_quat, joint_pos) = plain, raw
+    plain = build_targets(roles, None, settings.fps)  # the human's own targets: keypoint errors
+    targets = build_targets(roles, points, settings.fps) if settings.correct_contacts else plain
+    root_pos, root_quat, joint_pos = solve_targets(targets, settings, init_pos, init_quat)
+    targets, (root_pos, root_quat, joint_pos) = clear_self_collisions(
+        targets, (root_pos, root_quat, joint_pos), contacts, settings, init_pos, init_quat)
     root_pos = lift_out_of_ground(root_pos, root_quat, joint_pos)
 
     meta = {"source": human.source or human.name, "source_fps": human.fps, "retarget": asdict(settings),
             "normalisation": info, "generator": "mimiclab.retarget"}
     motion = motion_from_joint_trajectory(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
-    raw_motion = motion_from_joint_trajectory(raw[0], raw[1], raw[2], settings.fps)
-    quality = quality_metrics(motion, plain, contacts, uncorrected=raw_motion)
+    quality = quality_metrics(motion, plain, contacts)
     quality["skeleton_map"] = smap.name
     if human.extra.get("root_relative"):
         quality["root_relative_input"] = True  # no root translation in the input: the G1 stays in place

@@ -1,10 +1,21 @@
-"""Quality metrics of a retargeted G1 motion (written to <name>.quality.json).
+"""Quality of a retargeted G1 motion: per-frame flags and the figures of ``<name>.quality.json``.
 
-keypoint error (global and root-relative, mean/max) [m], joint-limit violation frames (fraction),
-ground penetration (fraction of frames deeper than 1 cm, max depth [m]), foot sliding (mean
-horizontal toe speed while the source foot is planted [m/s]), self-collision frames (fraction,
-MuJoCo collision check), joint jumps (frame-to-frame change > 0.4 rad at 50 Hz: count), jerk (mean
-|d³q/dt³| [rad/s³]).
+Per frame (``frame_flags``, (T,) bool each):
+
+- ``limit``: a joint outside the G1's limits;
+- ``saturation``: a joint moving at ≥ 95 % of its velocity limit (into this frame);
+- ``joint_jump``: a joint moving faster than its velocity limit (into this frame);
+- ``twist``: a joint outside the human range (``mimiclab.robots.human_ranges.TWIST_RANGES``:
+  hip / shoulder / waist yaw, knees and elbows bent the wrong way);
+- ``penetration``: a sole deeper than 1 cm below the ground (z = 0);
+- ``slide``: a foot in contact (sole within 2 cm of the ground) whose touching point moves faster
+  than 0.1 m/s horizontally;
+- ``self_collision``: two robot collision geoms overlap (MuJoCo's collision pipeline).
+
+Figures (``quality_metrics``): fractions of frames of each flag, the joint jump count, the largest
+speed / velocity-limit ratio, penetration depth, foot sliding per foot (mean horizontal speed of
+the touching point over that foot's contact frames [m/s]), keypoint errors [m], jerk [rad/s³].
+``QUALITY_BOUNDS`` are the bounds a clip must meet (``mimiclab retarget --strict``).
 """
 
 from __future__ import annotations
@@ -15,7 +26,21 @@ import numpy as np
 import torch
 
 PENETRATION_TOLERANCE = 0.01  # m
-JOINT_JUMP = 0.4  # rad per frame at 50 Hz: faster than the slowest G1 joint (20 rad/s)
+SATURATION = 0.95  # fraction of a joint's velocity limit
+CONTACT_HEIGHT = 0.02  # m: a sole this close to the ground touches it
+SLIDE_FLAG_SPEED = 0.1  # m/s: a touching point faster than this is a sliding frame
+
+# name → (quality key, bound): a clip passes when every key is <= its bound
+QUALITY_BOUNDS = {
+    "joint_limit_violation_frames": 0.0,
+    "joint_jumps": 0,
+    "joint_speed_saturation_frames": 0.02,
+    "twisted_frames": 0.0,
+    "penetration_frames": 0.01,
+    "foot_sliding_left_m_s": 0.05,
+    "foot_sliding_right_m_s": 0.05,
+    "self_collision_frames": 0.01,
+}
 
 
 @lru_cache(maxsize=1)
@@ -35,19 +60,53 @@ def _fk(root_pos, root_quat, joint_pos):
     return forward_kinematics(g1_kinematic_tree(), t(root_pos), t(root_quat), t(joint_pos))
 
 
-def sole_heights(root_pos, root_quat, joint_pos) -> np.ndarray:
-    """(T,2) lowest collision point of the left/right foot [m] above z = 0."""
+def _foot_poses(root_pos, root_quat, joint_pos):
     from mimiclab.robots.g1 import G1
 
     pos, quat = _fk(root_pos, root_quat, joint_pos)
     ids = [G1.body_names.index(b) for b in G1.foot_bodies]
-    return _feet().sole_heights(pos[:, ids], quat[:, ids]).numpy()
+    return pos[:, ids], quat[:, ids]
+
+
+def sole_heights(root_pos, root_quat, joint_pos) -> np.ndarray:
+    """(T,2) lowest collision point of the left/right foot [m] above z = 0."""
+    return _feet().sole_heights(*_foot_poses(root_pos, root_quat, joint_pos)).numpy()
+
+
+def foot_contact_speeds(motion) -> tuple[np.ndarray, np.ndarray]:
+    """Per foot (T,2): in contact (sole within CONTACT_HEIGHT of the ground) and the horizontal
+    speed [m/s] of the foot's material point at the bottom of its lowest capsule end (the end
+    sphere's centre velocity plus ω × (0, 0, −radius)), so a foot rolling over its heel or toe
+    without slipping does not count as sliding."""
+    from scipy.spatial.transform import Rotation
+
+    pos, quat = _foot_poses(motion.root_pos_w, motion.root_quat_w, motion.joint_pos)
+    T = motion.num_frames
+    contact = np.zeros((T, 2), bool)
+    speed = np.zeros((T, 2))
+    for f, (world, radii) in enumerate(_feet().end_points(pos, quat)):
+        world, radii = world.numpy(), radii.numpy()  # (T,E,3), (E,)
+        z = world[..., 2] - radii
+        low = z.argmin(axis=1)
+        contact[:, f] = z.min(axis=1) < CONTACT_HEIGHT
+        if T < 2:
+            continue
+        vel = np.gradient(world, axis=0) * motion.fps  # (T,E,3) end-sphere centres
+        q = quat[:, f].numpy()
+        rot = Rotation.from_quat(q[:, [1, 2, 3, 0]])
+        nxt, prv = np.minimum(np.arange(T) + 1, T - 1), np.maximum(np.arange(T) - 1, 0)
+        omega = (rot[nxt] * rot[prv].inv()).as_rotvec() * motion.fps / np.maximum(nxt - prv, 1)[:, None]
+        r = radii[low]
+        bottom = vel[np.arange(T), low] + np.cross(omega, np.stack((0 * r, 0 * r, -r), axis=-1))
+        speed[:, f] = np.linalg.norm(bottom[:, :2], axis=-1)
+    return contact, speed
 
 
 def toe_points(motion) -> np.ndarray:
     """(T,2,3) the G1 virtual toe points (world) of the left/right foot."""
-    from mimiclab.retarget.robot_targets import g1_targets
     from scipy.spatial.transform import Rotation
+
+    from mimiclab.retarget.robot_targets import g1_targets
 
     toe = np.array(g1_targets().toe)
     out = []
@@ -57,15 +116,6 @@ def toe_points(motion) -> np.ndarray:
         R = Rotation.from_quat(np.concatenate((q[:, 1:], q[:, :1]), axis=1)).as_matrix()
         out.append(motion.body_pos_w[:, b] + R @ toe)
     return np.stack(out, axis=1)
-
-
-def foot_sliding(motion, contacts: np.ndarray) -> float:
-    """Mean horizontal toe speed [m/s] over planted frames (0 when there are none)."""
-    toes = toe_points(motion)
-    if motion.num_frames < 2 or not contacts.any():
-        return 0.0
-    speed = np.linalg.norm(np.gradient(toes[..., :2], axis=0), axis=-1) * motion.fps
-    return float(speed[contacts].mean())
 
 
 @lru_cache(maxsize=1)
@@ -78,22 +128,63 @@ def _collision_model():
     return model, mujoco.MjData(model)
 
 
-def self_collision_frames(motion) -> float:
-    """Fraction of frames in which two robot collision geoms touch (MuJoCo broad+narrow phase,
-    the MJCF's own exclusions and parent-child filtering)."""
+def self_collision_flags(motion) -> np.ndarray:
+    """(T,) frames in which two robot collision geoms overlap (MuJoCo broad+narrow phase, the
+    MJCF's own exclusions and parent-child filtering)."""
     import mujoco
 
     model, data = _collision_model()
     qadr = [model.jnt_qposadr[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n)] for n in motion.joint_names]
-    hits = 0
+    hits = np.zeros(motion.num_frames, bool)
     for t in range(motion.num_frames):
         data.qpos[:3] = motion.root_pos_w[t]
         data.qpos[3:7] = motion.root_quat_w[t]
         data.qpos[qadr] = motion.joint_pos[t]
         mujoco.mj_kinematics(model, data)
         mujoco.mj_collision(model, data)
-        hits += int(any(data.contact[i].dist < 0 for i in range(data.ncon)))
-    return hits / max(1, motion.num_frames)
+        hits[t] = any(data.contact[i].dist < 0 for i in range(data.ncon))
+    return hits
+
+
+def joint_speed_ratios(motion) -> np.ndarray:
+    """(T,J) |Δq|·fps / velocity limit into each frame (frame 0: 0)."""
+    from mimiclab.robots.g1 import G1
+
+    limit = np.array([G1.joint(n).actuator.velocity_limit for n in motion.joint_names])
+    ratio = np.zeros_like(motion.joint_pos)
+    if motion.num_frames > 1:
+        ratio[1:] = np.abs(np.diff(motion.joint_pos, axis=0)) * motion.fps / limit
+    return ratio
+
+
+def twist_excess(motion) -> np.ndarray:
+    """(T,J) how far [rad] each joint is outside its human range (0 inside; joints without one: 0)."""
+    from mimiclab.robots.human_ranges import TWIST_RANGES, ranges_for
+
+    lo, hi = (np.array(x) for x in ranges_for(motion.joint_names, TWIST_RANGES))
+    q = motion.joint_pos
+    return np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)
+
+
+def frame_flags(motion) -> dict[str, np.ndarray]:
+    """The per-frame flags of the module docstring, each (T,) bool."""
+    from mimiclab.robots.g1 import G1
+
+    lo = np.array([G1.joint(n).lower for n in motion.joint_names])
+    hi = np.array([G1.joint(n).upper for n in motion.joint_names])
+    q = motion.joint_pos
+    ratio = joint_speed_ratios(motion)
+    depth = np.maximum(0.0, -sole_heights(motion.root_pos_w, motion.root_quat_w, q).min(axis=1))
+    contact, speed = foot_contact_speeds(motion)
+    return {
+        "limit": ((q < lo - 1e-6) | (q > hi + 1e-6)).any(axis=1),
+        "saturation": (ratio >= SATURATION).any(axis=1),
+        "joint_jump": (ratio > 1.0 + 1e-6).any(axis=1),
+        "twist": (twist_excess(motion) > 0).any(axis=1),
+        "penetration": depth > PENETRATION_TOLERANCE,
+        "slide": (contact & (speed > SLIDE_FLAG_SPEED)).any(axis=1),
+        "self_collision": self_collision_flags(motion),
+    }
 
 
 def keypoint_errors(motion, targets: dict) -> dict:
@@ -115,34 +206,58 @@ def keypoint_errors(motion, targets: dict) -> dict:
             "keypoint_error_root_relative_max_m": float(rel.max())}
 
 
-def quality_metrics(motion, targets: dict | None, contacts: np.ndarray | None, uncorrected=None) -> dict:
-    """All metrics of the module docstring for one G1 motion (targets/contacts may be None)."""
-    from mimiclab.robots.g1 import G1
+def foot_sliding(motion) -> dict:
+    """Per foot: mean horizontal speed of the touching point over its contact frames [m/s] (0
+    without contact), and the fraction of frames in contact."""
+    contact, speed = foot_contact_speeds(motion)
+    out = {}
+    for f, side in enumerate(("left", "right")):
+        c = contact[:, f]
+        out[f"foot_sliding_{side}_m_s"] = float(speed[c, f].mean()) if c.any() else 0.0
+        out[f"foot_contact_frames_{side}"] = float(c.mean())
+    out["foot_sliding_m_s"] = max(out["foot_sliding_left_m_s"], out["foot_sliding_right_m_s"])
+    return out
 
-    lo = np.array([G1.joint(n).lower for n in motion.joint_names])
-    hi = np.array([G1.joint(n).upper for n in motion.joint_names])
+
+def quality_metrics(motion, targets: dict | None, contacts: np.ndarray | None) -> dict:
+    """All figures of the module docstring for one G1 motion (targets/contacts may be None;
+    `contacts`: the source's planted-foot flags (T,2), reported as ``contact_frames``)."""
+    flags = frame_flags(motion)
     q = motion.joint_pos
-    violation = ((q < lo - 1e-6) | (q > hi + 1e-6)).any(axis=1)
-    soles = sole_heights(motion.root_pos_w, motion.root_quat_w, q)
-    depth = np.maximum(0.0, -soles.min(axis=1))
+    ratio = joint_speed_ratios(motion)
+    excess = twist_excess(motion)
+    depth = np.maximum(0.0, -sole_heights(motion.root_pos_w, motion.root_quat_w, q).min(axis=1))
     dq = np.abs(np.diff(q, axis=0)) if motion.num_frames > 1 else np.zeros((0, q.shape[1]))
     jerk = np.diff(q, n=3, axis=0) * motion.fps**3 if motion.num_frames > 3 else np.zeros((0, q.shape[1]))
+    twisted = excess.max(axis=0)
     out = {
         "frames": motion.num_frames,
         "fps": motion.fps,
-        "joint_limit_violation_frames": float(violation.mean()),
-        "penetration_frames": float((depth > PENETRATION_TOLERANCE).mean()),
-        "penetration_max_depth_m": float(depth.max()),
-        "self_collision_frames": self_collision_frames(motion),
-        "joint_jumps": int((dq > JOINT_JUMP * 50.0 / motion.fps + 1e-6).any(axis=1).sum()),
+        "joint_limit_violation_frames": float(flags["limit"].mean()),
+        "joint_jumps": int(flags["joint_jump"].sum()),
+        "joint_speed_saturation_frames": float(flags["saturation"].mean()),
+        "max_joint_speed_ratio": float(ratio.max()),
         "max_joint_step_rad": float(dq.max()) if dq.size else 0.0,
+        "twisted_frames": float(flags["twist"].mean()),
+        "twist_max_excess_rad": float(twisted.max()),
+        "twisted_joints": {n: float((excess[:, j] > 0).mean()) for j, n in enumerate(motion.joint_names)
+                           if twisted[j] > 0},
+        "penetration_frames": float(flags["penetration"].mean()),
+        "penetration_max_depth_m": float(depth.max()),
+        "sliding_frames": float(flags["slide"].mean()),
+        "self_collision_frames": float(flags["self_collision"].mean()),
         "jerk_mean_rad_s3": float(np.abs(jerk).mean()) if jerk.size else 0.0,
+        **foot_sliding(motion),
     }
     if targets is not None:
         out.update(keypoint_errors(motion, targets))
     if contacts is not None:
         out["contact_frames"] = float(contacts.any(axis=1).mean())
-        out["foot_sliding_m_s"] = foot_sliding(motion, contacts)
-        if uncorrected is not None:
-            out["foot_sliding_uncorrected_m_s"] = foot_sliding(uncorrected, contacts)
+    out["failed_bounds"] = quality_failures(out)
     return out
+
+
+def quality_failures(quality: dict) -> list[str]:
+    """The QUALITY_BOUNDS a report breaks, one readable item each ([] when the clip passes)."""
+    return [f"{key} {quality[key]:.4g} > {bound:g}" for key, bound in QUALITY_BOUNDS.items()
+            if key in quality and quality[key] > bound + 1e-12]

@@ -44,11 +44,9 @@ class FootCapsules:
             radii.append(np.asarray(r))
         return cls(tuple(foot_bodies), tuple(ends), tuple(radii))
 
-    def sole_heights(self, foot_pos, foot_quat_wxyz):
-        """Lowest collision point z [m] per foot. foot_pos (N,F,3), foot_quat_wxyz (N,F,4) → (N,F).
-
-        Accepts torch tensors (same dtype/device are used for the geometry).
-        """
+    def end_points(self, foot_pos, foot_quat_wxyz):
+        """World capsule end points per foot: a list over feet of (N,E,3) tensors and their radii
+        (E,). foot_pos (N,F,3), foot_quat_wxyz (N,F,4) torch tensors."""
         import torch
 
         out = []
@@ -59,6 +57,15 @@ class FootCapsules:
             v = ends.expand(q.shape[0], -1, -1)
             u = q[..., 1:]
             t = 2.0 * torch.linalg.cross(u, v, dim=-1)
-            world = foot_pos[:, f, None, :] + v + q[..., :1] * t + torch.linalg.cross(u, t, dim=-1)
-            out.append((world[..., 2] - radii).amin(dim=1))
-        return torch.stack(out, dim=1)
+            out.append((foot_pos[:, f, None, :] + v + q[..., :1] * t + torch.linalg.cross(u, t, dim=-1), radii))
+        return out
+
+    def sole_heights(self, foot_pos, foot_quat_wxyz):
+        """Lowest collision point z [m] per foot. foot_pos (N,F,3), foot_quat_wxyz (N,F,4) → (N,F).
+
+        Accepts torch tensors (same dtype/device are used for the geometry).
+        """
+        import torch
+
+        return torch.stack([(world[..., 2] - radii).amin(dim=1)
+                            for world, radii in self.end_points(foot_pos, foot_quat_wxyz)], dim=1)

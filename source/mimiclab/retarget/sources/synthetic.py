@@ -491,14 +491,15 @@ def _arm_ik(shoulder: np.ndarray, hand: np.ndarray, a: float, b: float, rest_dir
     return g_upper, g_fore
 
 
-def synthetic_box_carry(fps: float = 30.0, height: float = 1.75, hand_width: float = 0.17,
-                        pick_height: float = 0.30) -> HumanMotion:
+def synthetic_box_carry(fps: float = 30.0, height: float = 1.75, hand_width: float = 0.30,
+                        pick_height: float = 0.15, crouch_depth: float = 0.50) -> HumanMotion:
     """Walk up to a box on the ground, crouch, lift it with both hands in front of the torso, carry
     it two steps and put it down, then stand up (8.4 s, feet flat, Z up, x forward).
 
-    hand_width [m]: lateral offset of each wrist from the midline while holding (the retargeter keeps
-    the G1 wrists at least 0.22 m from the midline, so the G1 palms end up about 0.48 m apart); pick_height [m]:
-    wrist height when the box is on the ground. extra: "hold_seconds" (grasp, release) times,
+    hand_width [m]: lateral offset of each wrist from the midline while holding (scaled to the G1's
+    shorter arms, the G1 palms end up 0.40–0.45 m apart, on the faces of the 0.42 m box); pick_height [m]:
+    wrist height when the box is on the ground; crouch_depth [m]: how far the pelvis goes down to
+    reach it. extra: "hold_seconds" (grasp, release) times,
     "box_pick" / "box_put" (3,) [m] the wrist midpoints (Z up) at the grasp and release, "stance" etc.
     """
     seconds = 8.4
@@ -539,7 +540,7 @@ def synthetic_box_carry(fps: float = 30.0, height: float = 1.75, hand_width: flo
     pelvis_z = np.convolve(np.pad(mid, len(k) // 2, mode="edge"), kern, mode="valid") - 0.10 * crouch
     hips_y = skel.offsets[idx("Hips"), 1]
     stand_h = hips_y - 0.03 * H
-    pelvis = np.stack((np.zeros(N), stand_h - 0.30 * crouch, pelvis_z), axis=1)
+    pelvis = np.stack((np.zeros(N), stand_h - crouch_depth * crouch, pelvis_z), axis=1)
     r_pelvis = _rx(math.radians(25.0) * crouch)
     reach = 0.995 * (l1 + l2)
     for _ in range(3):  # keep the legs within reach: lower the pelvis where needed
