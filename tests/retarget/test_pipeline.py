@@ -182,3 +182,35 @@ def test_shipped_samples_retarget_cleanly(tmp_path):
         assert q["joint_limit_violation_frames"] == 0.0 and q["penetration_frames"] == 0.0, r.name
         assert q["joint_jumps"] == 0 and q["self_collision_frames"] < 0.02, (r.name, q["self_collision_frames"])
         assert q["foot_sliding_m_s"] <= 0.05 and q["twisted_frames"] == 0.0, r.name
+
+
+def test_first_frame_multi_start_never_loses_to_the_standing_start(g1_tree, monkeypatch):
+    """Frame 0 solved from every START_POSTURES start keeps the cheapest: on random G1 poses its
+    keypoint error is never worse than the standing start's alone, and it reaches the pose."""
+    import torch
+
+    from mimiclab.bench.problems import G1_TRACKED_BODIES
+    from mimiclab.kernels.fk import fk_reference
+    from mimiclab.retarget import pipeline
+    from mimiclab.robots.g1 import G1
+
+    assert len(pipeline.START_POSTURES) >= 3
+    body = np.array([G1.body_names.index(b) for b in G1_TRACKED_BODIES], np.int32)
+    lo, hi = np.array([j.lower for j in G1.joints]), np.array([j.upper for j in G1.joints])
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        q = np.clip(np.array([j.default_pos for j in G1.joints]) + rng.normal(0.0, 0.6, G1.num_joints), lo, hi)
+        pos, rot = fk_reference(g1_tree, torch.tensor([[0.0, 0.0, 0.7]], dtype=torch.float64),
+                                torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=torch.float64), torch.tensor(q[None]))
+        K, T = len(body), 2
+        targets = {"body_index": body, "offset": np.zeros((K, 3)), "pos": np.repeat(pos[:, body].numpy(), T, 0),
+                   "quat": np.repeat(rot[:, body].numpy(), T, 0), "pos_weight": np.ones((T, K)),
+                   "rot_weight": np.full((T, K), 0.1)}
+        errors = []
+        for starts in (pipeline.START_POSTURES, ({},)):
+            monkeypatch.setattr(pipeline, "START_POSTURES", starts)
+            rp, rq, jq = pipeline.solve_targets(targets, RetargetSettings(prior_weight=0.0), [0.0, 0.0, 0.75],
+                                                [1.0, 0.0, 0.0, 0.0])
+            got, _ = fk_reference(g1_tree, torch.as_tensor(rp[:1]), torch.as_tensor(rq[:1]), torch.as_tensor(jq[:1]))
+            errors.append(float((got[0, body] - pos[0, body]).norm(dim=-1).mean()))
+        assert errors[0] <= errors[1] + 1e-6 and errors[0] < 0.01, errors

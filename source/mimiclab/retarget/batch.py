@@ -7,6 +7,7 @@ Files are independent: with workers > 1 they run in a process pool. A failing fi
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -109,7 +110,8 @@ def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, 
         jobs.append(path)
     bar = tqdm(total=len(jobs), desc="retarget", unit="clip", disable=not progress)
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a fork of a process whose torch/OpenMP threads are running can deadlock
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt, options) for path in jobs}
             for path, fut in futures.items():
                 results[path] = fut.result()

@@ -263,26 +263,70 @@ def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps
             "rot_weight": np.stack(wr, 1)}
 
 
+# first-frame starting postures (joint → angle over the default pose): standing, straight, arms up,
+# crouched, arms out; the one whose solution costs least starts the clip
+START_POSTURES = (
+    {},
+    {"knee": -0.669 + 0.24, "hip_pitch": 0.312, "ankle_pitch": 0.363, "elbow": 0.7},
+    {"shoulder_pitch": -2.6, "elbow": 0.6},
+    {"hip_pitch": -1.2, "knee": 1.3, "ankle_pitch": -0.5},
+    {"shoulder_roll": 1.2, "elbow": 0.7},
+)
+
+
+def _start_postures(G1) -> np.ndarray:
+    """(S,J) START_POSTURES as joint vectors (left/right mirrored for roll joints), within limits."""
+    out = []
+    for change in START_POSTURES:
+        q = np.array([j.default_pos for j in G1.joints])
+        for i, j in enumerate(G1.joints):
+            for key, value in change.items():
+                if j.name.endswith(f"_{key}_joint"):
+                    sign = -1.0 if ("roll" in key and j.name.startswith("right")) else 1.0
+                    q[i] = np.clip(q[i] + sign * value, j.lower, j.upper)
+        out.append(q)
+    return np.stack(out)
+
+
 def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init_root_quat):
-    """Sequence IK of one clip; returns root_pos (T,3), root_quat (T,4), joint_pos (T,J) numpy."""
-    from mimiclab.kernels.ik import IkTargets, JointPrior, solve_ik_sequence
+    """Sequence IK of one clip; returns root_pos (T,3), root_quat (T,4), joint_pos (T,J) numpy.
+    Frame 0 is first solved from every START_POSTURES start (one batched solve); the cheapest
+    solution starts the sequence."""
+    from mimiclab.kernels.ik import IkTargets, JointPrior, solve_ik, solve_ik_sequence
     from mimiclab.robots.g1 import G1
     from mimiclab.robots.human_ranges import PRIOR_RANGES, ranges_for
     from mimiclab.robots.kinematic_tree import g1_kinematic_tree
 
     dev = torch.device(settings.device)
-    f = lambda x: torch.as_tensor(x, dtype=torch.float64, device=dev)  # noqa: E731
+    f = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float64, device=dev)  # noqa: E731
+    lo, hi = ranges_for(G1.joint_names, PRIOR_RANGES)
+    weight = [settings.prior_weight if n in PRIOR_RANGES else 0.0 for n in G1.joint_names]
+    prior = JointPrior(f(lo), f(hi), f(weight))
+    tree = g1_kinematic_tree()
+    # multi-start first frame
+    starts = _start_postures(G1)
+    S = starts.shape[0]
+    first = IkTargets(body_index=torch.as_tensor(targets["body_index"], device=dev),
+                      pos=f(np.repeat(targets["pos"][:1], S, 0)), quat=f(np.repeat(targets["quat"][:1], S, 0)),
+                      offset=f(targets["offset"]), pos_weight=f(np.repeat(targets["pos_weight"][:1], S, 0)),
+                      rot_weight=f(np.repeat(targets["rot_weight"][:1], S, 0)))
+    sol = solve_ik(tree, first, f(np.repeat(np.asarray(init_root_pos, float)[None], S, 0)),
+                   f(np.repeat(np.asarray(init_root_quat, float)[None], S, 0)), f(starts),
+                   iterations=settings.first_frame_iterations, backend=settings.backend, prior=prior)
+    q = sol.joint_pos.cpu().numpy()
+    excess = np.maximum(0.0, np.array(lo) - q) + np.maximum(0.0, q - np.array(hi))
+    cost = ((targets["pos_weight"][:1] * sol.pos_error.cpu().numpy() ** 2).sum(1)
+            + (targets["rot_weight"][:1] * sol.rot_error.cpu().numpy() ** 2).sum(1)
+            + (np.array(weight) * excess ** 2).sum(1))
+    best = int(np.argmin(cost))
     tg = IkTargets(body_index=torch.as_tensor(targets["body_index"], device=dev), pos=f(targets["pos"])[None],
                    quat=f(targets["quat"])[None], offset=f(targets["offset"]),
                    pos_weight=f(targets["pos_weight"])[None], rot_weight=f(targets["rot_weight"])[None])
-    q0 = f([[j.default_pos for j in G1.joints]])
-    lo, hi = ranges_for(G1.joint_names, PRIOR_RANGES)
-    weight = [settings.prior_weight if n in PRIOR_RANGES else 0.0 for n in G1.joint_names]
-    res = solve_ik_sequence(g1_kinematic_tree(), tg, f(init_root_pos)[None], f(init_root_quat)[None], q0,
-                            iterations=settings.iterations, first_frame_iterations=settings.first_frame_iterations,
+    res = solve_ik_sequence(tree, tg, sol.root_pos[best:best + 1], sol.root_quat[best:best + 1],
+                            sol.joint_pos[best:best + 1], iterations=settings.iterations,
+                            first_frame_iterations=settings.first_frame_iterations,
                             joint_velocity_limit=[j.actuator.velocity_limit for j in G1.joints], fps=settings.fps,
-                            backend=settings.backend, prior=JointPrior(f(lo), f(hi), f(weight)),
-                            velocity_weight=settings.velocity_weight,
+                            backend=settings.backend, prior=prior, velocity_weight=settings.velocity_weight,
                             acceleration_weight=settings.acceleration_weight)
     return (res.root_pos[0].cpu().numpy(), res.root_quat[0].cpu().numpy(), res.joint_pos[0].cpu().numpy())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +79,10 @@ class SkeletonMap:
         return out, valid
 
 
-def builtin_maps() -> list[SkeletonMap]:
-    return [SkeletonMap.from_yaml(p) for p in sorted(CONFIG_DIR.glob("*.yaml")) if p.stem != "g1_targets"]
+@lru_cache(maxsize=1)
+def builtin_maps() -> tuple[SkeletonMap, ...]:
+    """The shipped maps (configs/retarget/*.yaml), read once per process (treat as read-only)."""
+    return tuple(SkeletonMap.from_yaml(p) for p in sorted(CONFIG_DIR.glob("*.yaml")) if p.stem != "g1_targets")
 
 
 def select_map(spec: str, human) -> SkeletonMap:
