@@ -76,6 +76,35 @@ def test_known_slide_speed_and_no_contact_in_the_air():
     assert air["foot_contact_frames_left"] == 0.0 and air["foot_sliding_left_m_s"] == 0.0
 
 
+def test_landing_and_staying_is_not_sliding():
+    """A foot that arrives moving and stays put slips at no frame (the arrival belongs to the air)."""
+    root, quat, q = _standing()
+    root[:20, 0] = -0.3 * (20 - np.arange(20)) / FPS  # moving at 0.3 m/s until frame 20, then still
+    root[:20, 2] += 0.05  # ... 5 cm up while moving
+    out = quality.quality_metrics(_motion(root, quat, q), None, None)
+    assert out["foot_contact_frames_left"] == pytest.approx(20 / T)
+    assert out["foot_sliding_left_m_s"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_rolling_over_the_toes_is_not_sliding():
+    """The whole robot pitched forward about the line under its toe capsules (heels rising): the
+    touching points stay where they are, although the capsule centres move."""
+    from scipy.spatial.transform import Rotation
+
+    root, quat, q = _standing(clearance=0.0)
+    m0 = _motion(root[:1], quat[:1], q[:1])
+    (world, radii), _ = quality._feet().end_points(*quality._foot_poses(m0.root_pos_w, m0.root_quat_w, m0.joint_pos))
+    pivot = world[0, int((world[0, :, 0]).argmax())].numpy() - np.array([0.0, 0.0, radii[0].item()])
+    pivot[1] = 0.0
+    angle = 0.004 * np.arange(T)  # pitch forward 0.2 rad/s
+    R = Rotation.from_euler("y", angle[:, None])
+    root = pivot + R.apply(root - pivot)
+    quat = np.roll(R.as_quat(), 1, axis=1)  # wxyz
+    flags_contact, speed = quality.foot_contact_speeds(_motion(root, quat, q))
+    assert flags_contact.all()
+    assert speed.max() < 5e-4  # the capsule centres move at ω·r = 2e-3 m/s
+
+
 def test_slide_is_per_foot():
     root, quat, q = _standing()
     q[:, _j("right_hip_pitch_joint")] += np.linspace(0.0, 0.3, T)  # the right foot swings forward

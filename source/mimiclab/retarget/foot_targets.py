@@ -31,7 +31,7 @@ FOOT_CAPSULE_CENTER_HEIGHT = 0.01  # m: toe/heel points above the ground when th
 BLEND_SECONDS = 0.0  # pins fade in / out over this long at contact boundaries
 CLEARANCE = 0.045  # m: lowest sole point of a moving swing foot above the ground
 CLEAR_SPEED = (0.05, 0.3)  # m/s: clearance ramps from 0 to CLEARANCE over this sole-point speed
-PIN_WEIGHT = 4.0  # IK weight of a planted heel / toe point (a body target weighs 1)
+PIN_WEIGHT = 10.0  # IK weight of a planted heel / toe point (a body target weighs 1)
 MAX_PITCH = 1.2  # rad: |foot pitch| beyond this is a tracking error, not a foot
 
 
@@ -65,8 +65,9 @@ def _quat_wxyz(R: Rotation) -> np.ndarray:
 
 def _heading_pitch(ankle: np.ndarray, toe: np.ndarray | None, fallback_heading: np.ndarray):
     """Per frame heading [rad] and pitch [rad] (toe down positive) of the foot. The heading is the
-    toe's ground direction where the foot is level enough and points within 90° of the fallback
-    (the pelvis heading; a foot pointing down past vertical would flip it), else the fallback;
+    toe's ground direction where the foot is level enough and points within 60° of the fallback
+    (the pelvis heading; a foot pointing down past vertical would flip it), blending into the
+    fallback as the foot gets steep or turns away;
     the pitch is measured in the vertical plane of that heading, so it stays continuous through
     a vertical foot. Without toes: the fallback heading and zero pitch."""
     from mimiclab.retarget.frames import MIN_FOOT_LENGTH
@@ -76,8 +77,10 @@ def _heading_pitch(ankle: np.ndarray, toe: np.ndarray | None, fallback_heading: 
     along = toe - ankle
     horizontal = np.linalg.norm(along[:, :2], axis=-1)
     own = np.arctan2(along[:, 1], along[:, 0])
-    agrees = np.cos(own - fallback_heading) > 0.0
-    heading = np.where((horizontal > MIN_FOOT_LENGTH) & agrees, own, fallback_heading)
+    # trust in the toe's direction grows with the foot's ground length and fades as it turns away
+    # from the pelvis heading (a blend, not a switch: a switch would jump the target orientation)
+    trust = np.clip(horizontal / MIN_FOOT_LENGTH - 0.5, 0.0, 1.0) * np.clip(2.0 * np.cos(own - fallback_heading), 0.0, 1.0)
+    heading = fallback_heading + trust * np.angle(np.exp(1j * (own - fallback_heading)))
     forward = along[:, 0] * np.cos(heading) + along[:, 1] * np.sin(heading)
     return heading, np.arctan2(-along[:, 2], forward)
 

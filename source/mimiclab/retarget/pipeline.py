@@ -205,7 +205,7 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
     return scaled, info
 
 
-KNEE_YIELD = 0.7  # fraction of a knee's position weight it gives up while its foot is pinned
+KNEE_YIELD = 0.9  # fraction of a knee's position weight it gives up while its foot is pinned
 
 
 def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps: float = 50.0):

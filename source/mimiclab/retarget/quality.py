@@ -75,15 +75,18 @@ def sole_heights(root_pos, root_quat, joint_pos) -> np.ndarray:
 
 def foot_contact_speeds(motion) -> tuple[np.ndarray, np.ndarray]:
     """Per foot (T,2): in contact (sole within CONTACT_HEIGHT of the ground) and the horizontal
-    speed [m/s] of the foot's material point at the bottom of its lowest capsule end (the end
-    sphere's centre velocity plus ω × (0, 0, −radius)), so a foot rolling over its heel or toe
-    without slipping does not count as sliding."""
+    slip speed [m/s] of the foot's material point at the bottom of its lowest capsule end: that
+    point is followed rigidly to the previous and the next frame, and the smaller of the two
+    one-sided speeds counts (a frame slips only if its touching point moves both into and out of
+    it: a foot that lands and stays, or stays and lifts off, does not slip at the boundary frame,
+    and rolling over heel or toe without slipping moves the touching point by nothing)."""
     from scipy.spatial.transform import Rotation
 
     pos, quat = _foot_poses(motion.root_pos_w, motion.root_quat_w, motion.joint_pos)
     T = motion.num_frames
     contact = np.zeros((T, 2), bool)
     speed = np.zeros((T, 2))
+    idx = np.arange(T)
     for f, (world, radii) in enumerate(_feet().end_points(pos, quat)):
         world, radii = world.numpy(), radii.numpy()  # (T,E,3), (E,)
         z = world[..., 2] - radii
@@ -91,14 +94,18 @@ def foot_contact_speeds(motion) -> tuple[np.ndarray, np.ndarray]:
         contact[:, f] = z.min(axis=1) < CONTACT_HEIGHT
         if T < 2:
             continue
-        vel = np.gradient(world, axis=0) * motion.fps  # (T,E,3) end-sphere centres
-        q = quat[:, f].numpy()
-        rot = Rotation.from_quat(q[:, [1, 2, 3, 0]])
-        nxt, prv = np.minimum(np.arange(T) + 1, T - 1), np.maximum(np.arange(T) - 1, 0)
-        omega = (rot[nxt] * rot[prv].inv()).as_rotvec() * motion.fps / np.maximum(nxt - prv, 1)[:, None]
-        r = radii[low]
-        bottom = vel[np.arange(T), low] + np.cross(omega, np.stack((0 * r, 0 * r, -r), axis=-1))
-        speed[:, f] = np.linalg.norm(bottom[:, :2], axis=-1)
+        rot = Rotation.from_quat(quat[:, f].numpy()[:, [1, 2, 3, 0]])
+        down = np.stack((0 * radii[low], 0 * radii[low], -radii[low]), axis=-1)  # bottom, from the centre
+        local = rot.inv().apply(world[idx, low] + down - pos[:, f].numpy())  # in the foot frame
+
+        def moved(other):  # (T,2) horizontal displacement of the point since / until frame `other`
+            there = pos[other, f].numpy() + rot[other].apply(local)
+            return (world[idx, low] + down - there)[:, :2]
+
+        back = np.linalg.norm(moved(np.maximum(idx - 1, 0)), axis=-1)
+        fwd = np.linalg.norm(moved(np.minimum(idx + 1, T - 1)), axis=-1)
+        back[0], fwd[-1] = fwd[0], back[-1]  # the clip's ends have one side only
+        speed[:, f] = np.minimum(back, fwd) * motion.fps
     return contact, speed
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import mimiclab  # noqa: F401  (MUJOCO_GL default before mujoco is imported)
-from mimiclab.sim2sim.video import Recorder
+from mimiclab.motion.video import Recorder
 
 FLAG_ORDER = ("twist", "saturation", "slide", "penetration", "self_collision", "joint_jump", "limit")
 BONES = (("pelvis", "left_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("left_ankle", "left_toe"),
@@ -192,7 +192,7 @@ def _recording_model():
 def record(motion_path, out_path, source_path=None) -> Path:
     """Every frame of the motion rendered offscreen into out_path (MP4, at the motion's fps; the
     human skeleton drawn as orange capsules when source_path is given). Returns the MP4, or the
-    keyframe strip PNG where rendering is unavailable (``sim2sim.video.Recorder``)."""
+    keyframe strip PNG where rendering is unavailable (``mimiclab.motion.video.Recorder``)."""
     view = load_view_data(motion_path, source_path)
     poser = G1Poser(view.motion, _recording_model())
     fps = max(1, int(round(float(view.motion.fps))))

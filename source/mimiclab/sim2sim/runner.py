@@ -247,7 +247,7 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
 
     recorder = None
     if video is not None:
-        from mimiclab.sim2sim.video import Recorder
+        from mimiclab.motion.video import Recorder
 
         recorder = Recorder(model, video, fps=round(1.0 / contract.control_dt),
                             track_body=int(obs.index.root_body))
