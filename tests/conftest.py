@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# mimiclab picks MuJoCo's headless GL backend (MUJOCO_GL) on import, and MuJoCo reads it once, at its
+# own first import: import mimiclab before any test module can import mujoco (or mink) itself.
+import mimiclab  # noqa: F401,E402
+
 
 @pytest.fixture(scope="session")
 def g1_mjcf():
