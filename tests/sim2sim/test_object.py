@@ -19,7 +19,7 @@ from mimiclab.sim2sim.runner import Sim2SimError, run_sim2sim
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT_TERMS = (("object_pos", 3), ("object_ori", 6), ("ref_object_pos", 3), ("ref_object_ori", 6))
-BOX = (0.30, 0.42, 0.32)  # m, the box-carry sample's
+BOX = (0.30, 0.46, 0.32)  # m, the box of the box_clip fixture (conftest)
 
 
 @pytest.fixture(scope="module")
