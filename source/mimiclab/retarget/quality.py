@@ -173,25 +173,34 @@ def twist_excess(motion) -> np.ndarray:
     return np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)
 
 
-def frame_flags(motion) -> dict[str, np.ndarray]:
-    """The per-frame flags of the module docstring, each (T,) bool."""
+def _measure(motion) -> dict[str, np.ndarray]:
+    """The per-frame arrays every flag and figure derives from, each computed once."""
+    contact, speed = foot_contact_speeds(motion)
+    return {"ratio": joint_speed_ratios(motion), "excess": twist_excess(motion),
+            "depth": np.maximum(0.0, -sole_heights(motion.root_pos_w, motion.root_quat_w, motion.joint_pos).min(axis=1)),
+            "contact": contact, "speed": speed, "self_collision": self_collision_flags(motion)}
+
+
+def _flags(motion, m: dict) -> dict[str, np.ndarray]:
     from mimiclab.robots.g1 import G1
 
     lo = np.array([G1.joint(n).lower for n in motion.joint_names])
     hi = np.array([G1.joint(n).upper for n in motion.joint_names])
     q = motion.joint_pos
-    ratio = joint_speed_ratios(motion)
-    depth = np.maximum(0.0, -sole_heights(motion.root_pos_w, motion.root_quat_w, q).min(axis=1))
-    contact, speed = foot_contact_speeds(motion)
     return {
         "limit": ((q < lo - 1e-6) | (q > hi + 1e-6)).any(axis=1),
-        "saturation": (ratio >= SATURATION).any(axis=1),
-        "joint_jump": (ratio > 1.0 + 1e-6).any(axis=1),
-        "twist": (twist_excess(motion) > 0).any(axis=1),
-        "penetration": depth > PENETRATION_TOLERANCE,
-        "slide": (contact & (speed > SLIDE_FLAG_SPEED)).any(axis=1),
-        "self_collision": self_collision_flags(motion),
+        "saturation": (m["ratio"] >= SATURATION).any(axis=1),
+        "joint_jump": (m["ratio"] > 1.0 + 1e-6).any(axis=1),
+        "twist": (m["excess"] > 0).any(axis=1),
+        "penetration": m["depth"] > PENETRATION_TOLERANCE,
+        "slide": (m["contact"] & (m["speed"] > SLIDE_FLAG_SPEED)).any(axis=1),
+        "self_collision": m["self_collision"],
     }
+
+
+def frame_flags(motion) -> dict[str, np.ndarray]:
+    """The per-frame flags of the module docstring, each (T,) bool."""
+    return _flags(motion, _measure(motion))
 
 
 def keypoint_errors(motion, targets: dict) -> dict:
@@ -213,10 +222,9 @@ def keypoint_errors(motion, targets: dict) -> dict:
             "keypoint_error_root_relative_max_m": float(rel.max())}
 
 
-def foot_sliding(motion) -> dict:
-    """Per foot: mean horizontal speed of the touching point over its contact frames [m/s] (0
+def foot_sliding(contact: np.ndarray, speed: np.ndarray) -> dict:
+    """Per foot, from ``foot_contact_speeds``: mean slip speed over its contact frames [m/s] (0
     without contact), and the fraction of frames in contact."""
-    contact, speed = foot_contact_speeds(motion)
     out = {}
     for f, side in enumerate(("left", "right")):
         c = contact[:, f]
@@ -229,11 +237,10 @@ def foot_sliding(motion) -> dict:
 def quality_metrics(motion, targets: dict | None, contacts: np.ndarray | None) -> dict:
     """All figures of the module docstring for one G1 motion (targets/contacts may be None;
     `contacts`: the source's planted-foot flags (T,2), reported as ``contact_frames``)."""
-    flags = frame_flags(motion)
+    m = _measure(motion)
+    flags = _flags(motion, m)
     q = motion.joint_pos
-    ratio = joint_speed_ratios(motion)
-    excess = twist_excess(motion)
-    depth = np.maximum(0.0, -sole_heights(motion.root_pos_w, motion.root_quat_w, q).min(axis=1))
+    ratio, excess, depth = m["ratio"], m["excess"], m["depth"]
     dq = np.abs(np.diff(q, axis=0)) if motion.num_frames > 1 else np.zeros((0, q.shape[1]))
     jerk = np.diff(q, n=3, axis=0) * motion.fps**3 if motion.num_frames > 3 else np.zeros((0, q.shape[1]))
     twisted = excess.max(axis=0)
@@ -254,7 +261,7 @@ def quality_metrics(motion, targets: dict | None, contacts: np.ndarray | None) -
         "sliding_frames": float(flags["slide"].mean()),
         "self_collision_frames": float(flags["self_collision"].mean()),
         "jerk_mean_rad_s3": float(np.abs(jerk).mean()) if jerk.size else 0.0,
-        **foot_sliding(motion),
+        **foot_sliding(m["contact"], m["speed"]),
     }
     if targets is not None:
         out.update(keypoint_errors(motion, targets))
