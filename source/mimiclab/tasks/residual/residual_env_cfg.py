@@ -4,8 +4,10 @@ The tracking task (same robot, physics, command timing, tracking observations, r
 terminations) plus one object: a rigid primitive sized from the clips (``ResidualEnv``), reset to its
 reference pose by ``ObjectMotionCommand``, observed in the robot's anchor frame, rewarded by the
 point-cloud distance to its reference (2.0·exp(−10·D), P = 1024 surface points) and by the reference
-contacts (Σ ĉ_i·exp(−λ/f_i) normalised), terminated when D > 0.3 m, pulled toward its reference by the
-virtual object controller whose scale the ``object_assist`` curriculum fades out.
+contacts (Σ ĉ_i·exp(−λ/f_i) normalised, f_i the force *of the object* on labelled body i from the
+``object_contact_forces`` sensor, filtered against the object's body: contact with the ground or the
+robot itself earns nothing), terminated when D > 0.3 m, pulled toward its reference by the virtual
+object controller whose scale the ``object_assist`` curriculum fades out.
 
 Policy observation layout: the 8 tracking terms (245 numbers) then object_pos (3), object_ori (6),
 ref_object_pos (3), ref_object_ori (6) = 263. Critic: the tracking critic terms, the same object
@@ -24,6 +26,7 @@ from isaaclab.managers import ObservationTermCfg as ObsTerm
 from isaaclab.managers import RewardTermCfg as RewTerm
 from isaaclab.managers import SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg as DoneTerm
+from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 
 from mimiclab.tasks.residual import mdp
@@ -41,6 +44,11 @@ class ResidualSceneCfg(tracking.TrackingSceneCfg):
                                   mass_props=sim_utils.MassPropertiesCfg(mass=1.0),
                                   collision_props=sim_utils.CollisionPropertiesCfg()),
         init_state=RigidObjectCfg.InitialStateCfg(pos=(0.5, 0.0, 0.5)))
+    # contact force per robot body *against the object only* (filter: the object's body), for
+    # object_contact_reward; the tracking scene's contact_forces (unfiltered: ground, self, object)
+    # stays for the tracking terms. Every robot body is a sensor, so any clip's labelled bodies match.
+    object_contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*",
+                                             filter_prim_paths_expr=["{ENV_REGEX_NS}/Object"])
 
 
 @configclass
@@ -101,7 +109,7 @@ class RewardsCfg(tracking.RewardsCfg):
                                 params={"command_name": "motion", "lam": 10.0})
     object_contact = RewTerm(func=mdp.object_contact_reward, weight=1.0,
                              params={"command_name": "motion", "lam": 10.0,
-                                     "sensor_cfg": SceneEntityCfg("contact_forces")})
+                                     "sensor_cfg": SceneEntityCfg("object_contact_forces")})
 
 
 @configclass

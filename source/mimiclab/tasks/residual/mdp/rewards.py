@@ -3,7 +3,12 @@
 ``object_pointcloud_reward`` = exp(−λ·D), D (N,) [m] the mean distance between the object's P surface
 points under its current and its reference pose (``ObjectMotionCommand.object_pointcloud``, through
 ``mimiclab.kernels.pointcloud``). ``object_contact_reward`` = Σ_i ĉ_i·exp(−λ_c/f_i) / Σ_i ĉ_i over the
-labelled robot bodies, ĉ the reference labels, f_i [N] the contact force magnitude on body i.
+labelled robot bodies, ĉ the reference labels, f_i [N] the contact force on body i **from the object
+only**: a filtered ContactSensor (``filter_prim_paths_expr`` = the object's body) reports the force of
+each filter body on each robot body (``force_matrix_w``), and f_i = Σ_j ‖F_ij‖ sums the magnitudes over
+the filter bodies j (one, the object, in the residual scene; with several, the magnitudes add where
+the norm of the summed force would cancel two opposite grips). A hand on the ground, a foot on the
+floor or a self-contact earns nothing.
 """
 
 from __future__ import annotations
@@ -38,19 +43,26 @@ def contact_reward(labels: torch.Tensor, forces: torch.Tensor, lam: float) -> to
 
 
 class object_contact_reward(ManagerTermBase):
-    """``contact_reward`` with the labels of the object command and the forces of a ContactSensor.
+    """``contact_reward`` with the labels of the object command and the object's contact forces.
 
-    Params: ``sensor_cfg`` the robot's contact sensor (``SceneEntityCfg("contact_forces")``; its
-    net force per body, the latest physics step); ``lam`` [N] (a force of lam N scores e⁻¹ ≈ 0.37);
-    ``command_name``. Labelled bodies are matched to the sensor's bodies by name once.
+    Params: ``sensor_cfg`` a robot contact sensor filtered against the object
+    (``SceneEntityCfg("object_contact_forces")``, ``ContactSensorCfg.filter_prim_paths_expr``); f_i =
+    Σ_j ‖force_matrix_w[:, i, j]‖ [N] over its filter bodies j, the latest physics step; ``lam`` [N] (a
+    force of lam N scores e⁻¹ ≈ 0.37); ``command_name``. Labelled bodies are matched to the sensor's
+    bodies by name once; a sensor without a filter (net force from any contact) is a ValueError.
     """
 
     def __init__(self, cfg, env: ManagerBasedRLEnv):
         super().__init__(cfg, env)
         params = cfg.params
         c = _cmd(env, params.get("command_name", "motion"))
-        sensor_cfg: SceneEntityCfg = params.get("sensor_cfg", SceneEntityCfg("contact_forces"))
+        sensor_cfg: SceneEntityCfg = params.get("sensor_cfg", SceneEntityCfg("object_contact_forces"))
         sensor = env.scene.sensors[sensor_cfg.name]
+        matrix = sensor.data.force_matrix_w
+        if matrix is None or matrix.torch.shape[2] == 0:
+            raise ValueError(f"object_contact_reward: sensor '{sensor_cfg.name}' has no contact filter, so its "
+                             "forces count any contact (ground, self); give it filter_prim_paths_expr = the "
+                             "object's prim (e.g. ['{ENV_REGEX_NS}/Object'])")
         names = list(getattr(sensor, "sensor_names", None) or sensor.body_names)
         missing = [b for b in c.object_contact_bodies if b not in names]
         if missing:
@@ -60,9 +72,10 @@ class object_contact_reward(ManagerTermBase):
                                      device=env.device)
 
     def __call__(self, env: ManagerBasedRLEnv, lam: float = 10.0, command_name: str = "motion",
-                 sensor_cfg: SceneEntityCfg = SceneEntityCfg("contact_forces")) -> torch.Tensor:
+                 sensor_cfg: SceneEntityCfg = SceneEntityCfg("object_contact_forces")) -> torch.Tensor:
         c = _cmd(env, command_name)
         if self.body_ids.numel() == 0:
             return torch.zeros(env.num_envs, device=env.device)
-        forces = env.scene.sensors[sensor_cfg.name].data.net_forces_w.torch[:, self.body_ids].norm(dim=-1)
+        matrix = env.scene.sensors[sensor_cfg.name].data.force_matrix_w.torch  # (N, bodies, filters, 3)
+        forces = matrix[:, self.body_ids].norm(dim=-1).sum(dim=-1)
         return contact_reward(c.object_ref_contacts, forces, lam)
