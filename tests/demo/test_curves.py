@@ -65,3 +65,25 @@ def test_no_event_file_is_a_one_line_error_naming_the_folder(tmp_path):
     with pytest.raises(ValueError, match="not a folder") as e:
         read_training_curves(missing)
     assert str(missing) in str(e.value)
+
+
+def test_learning_figures_known_answer():
+    from mimiclab.demo.curves import learning_figures
+
+    n = 25
+    curves = {"iteration": list(range(n)),
+              "Train/mean_episode_length": [None, None] + [10.0] * 10 + [15.0] * 3 + [30.0] * 10,
+              "Episode_Reward/a": [None, float("nan")] + [0.1] * 13 + [0.3] * 10,
+              "Episode_Reward/b": [0.0, 0.0] + [0.1] * 13 + [0.1] * 10}
+    f = learning_figures(curves, ("a", "b"), window=10)
+    assert f["iterations"] == 23
+    assert f["episode_length_first"] == pytest.approx(10.0) and f["episode_length_last"] == pytest.approx(30.0)
+    assert f["episode_length_ratio"] == pytest.approx(3.0)
+    assert f["tracking_reward_first"] == pytest.approx(0.2) and f["tracking_reward_last"] == pytest.approx(0.4)
+    assert f["tracking_reward_ratio"] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="need at least 20"):
+        learning_figures({k: v[:15] for k, v in curves.items()}, ("a", "b"), window=10)
+    with pytest.raises(ValueError, match="Episode_Reward/c"):
+        learning_figures(curves, ("a", "c"))
+    zero = {**curves, "Episode_Reward/a": [0.0] * n, "Episode_Reward/b": [0.0] * n}
+    assert math.isnan(learning_figures(zero, ("a", "b"))["tracking_reward_ratio"])

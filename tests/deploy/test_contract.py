@@ -21,7 +21,9 @@ from mimiclab.deploy.contract import (
 def _target(c: Contract) -> DeploymentTarget:
     return DeploymentTarget(joint_names=c.joint_names, kp=c.kp, kd=c.kd, observations=c.observations,
                             physics_dt=c.physics_dt, decimation=c.decimation, control_dt=c.control_dt,
-                            anchor_body=c.anchor_body, base_body=c.base_body, future_offsets=c.future_offsets)
+                            anchor_body=c.anchor_body, base_body=c.base_body, future_offsets=c.future_offsets,
+                            action_scale=c.action_scale, action_offset=c.action_offset,
+                            action_offset_from=c.action_offset_from)
 
 
 def _tamper(path, edit):
@@ -53,6 +55,9 @@ def _swap(d):
     (lambda d: d["kp"].__setitem__(0, 10.0), "kp of 'left_hip_pitch_joint'"),
     (lambda d: d.__setitem__("anchor_body", "pelvis"), "anchor_body"),
     (lambda d: d.__setitem__("base_body", "torso_link"), "base_body"),
+    (lambda d: d["action_scale"].__setitem__(2, 0.5), "action_scale of 'left_hip_yaw_joint'"),
+    (lambda d: d["action_offset"].__setitem__(3, 0.2), "action_offset of 'left_knee_joint'"),
+    (lambda d: d.__setitem__("action_offset_from", "reference"), "action_offset_from"),
 ])
 def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, edit, field):
     path = save_contract(g1_contract, tmp_path / "contract.json")
@@ -72,6 +77,7 @@ def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, ed
     (lambda d: d.__setitem__("quaternion_convention", "xyzw"), "quaternion_convention"),
     (lambda d: d["action_scale"].__setitem__(0, float("nan")), "action_scale"),
     (lambda d: d.__setitem__("format", "other/2"), "format"),
+    (lambda d: d.__setitem__("action_offset_from", "previous_action"), "action_offset_from"),
 ])
 def test_inconsistent_contract_is_refused_on_load(g1_contract, tmp_path, edit, field):
     path = save_contract(g1_contract, tmp_path / "contract.json")

@@ -18,7 +18,7 @@ import torch
 from mimiclab.kernels import backends
 from mimiclab.kernels.fk import fk_reference
 from mimiclab.kernels.ik import IkTargets, JointPrior, ik_tree_tensors, solve_ik, solve_ik_sequence
-from mimiclab.kernels.quat import quat_mul
+from mimiclab.rotations.torch_ops import quat_mul
 from mimiclab.robots.g1 import G1
 
 pytestmark = pytest.mark.skipif(backends.warp_module() is None, reason="warp-lang is not installed")
@@ -139,7 +139,7 @@ def _random_tree(num_bodies=12, seed=0):
 def test_random_tree_with_offsets_matches_reference(orientation):
     """Any tree of hinges: targets on points attached to bodies (offsets), with or without
     orientation, per-target weights."""
-    from mimiclab.kernels.quat import quat_rotate
+    from mimiclab.rotations.torch_ops import quat_apply
 
     tree = _random_tree(seed=3)
     g = torch.Generator().manual_seed(4)
@@ -151,7 +151,7 @@ def test_random_tree_with_offsets_matches_reference(orientation):
     rq = torch.nn.functional.normalize(torch.randn(n, 4, generator=g, dtype=f64), dim=-1)
     body_pos, body_quat = fk_reference(tree, rp, rq, q)
     bq = body_quat[:, body.long()]
-    point = body_pos[:, body.long()] + quat_rotate(bq, offset.expand(n, -1, -1))
+    point = body_pos[:, body.long()] + quat_apply(bq, offset.expand(n, -1, -1))
     weights = torch.tensor([1.0, 0.5, 2.0, 1.0, 0.3], dtype=f64)
     targets = IkTargets(body, point, bq if orientation else None, offset, pos_weight=weights, rot_weight=0.2 * weights)
     init = (rp + 0.03, rq, (q + 0.2 * torch.randn(q.shape, generator=g, dtype=f64)).clamp(-1.5, 1.5))

@@ -7,9 +7,9 @@ import mujoco
 import numpy as np
 import pytest
 
-from mimiclab.motion.kinematics import (angular_velocity, motion_from_joint_trajectory, quat_exp, quat_mul,
-                                        resample_motion)
+from mimiclab.motion.kinematics import motion_from_joint_trajectory, resample_motion
 from mimiclab.robots.g1 import G1
+from mimiclab.rotations.numpy_ops import angular_velocity, quat_exp, quat_mul
 
 LO = np.array([j.lower for j in G1.joints])
 HI = np.array([j.upper for j in G1.joints])

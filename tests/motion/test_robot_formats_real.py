@@ -16,6 +16,7 @@ from mimiclab.motion.g1_csv import SLOT_LABELS, step_rate, write_g1_csv
 from mimiclab.motion.input_warning import MotionInputWarning
 from mimiclab.motion.kinematics import motion_from_joint_trajectory
 from mimiclab.robots.g1 import G1
+from mimiclab.rotations.numpy_ops import wxyz_to_xyzw
 
 J = list(G1.joint_names)
 
@@ -79,7 +80,7 @@ def _refused(path, *fragments, **kw):
 def _slot_values(m: MotionData) -> np.ndarray:
     """(T, 36) in the standard slot order: x y z qx qy qz qw + G1 joints."""
     q = np.asarray(m.root_quat_w, dtype=np.float64)
-    return np.concatenate([m.root_pos_w, q[:, [1, 2, 3, 0]], m.select(J).joint_pos], axis=1)
+    return np.concatenate([m.root_pos_w, wxyz_to_xyzw(q), m.select(J).joint_pos], axis=1)
 
 
 def _write_table(path, labels, values, sep=",", newline="\n", final_newline=True):

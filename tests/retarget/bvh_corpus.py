@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mimiclab.retarget.sources.bvh import bvh_channel_values, read_bvh, write_bvh
-from mimiclab.retarget.sources.rotations import quat_to_matrix
+from mimiclab.rotations.numpy_ops import matrix_from_quat
 
 CMU_UNIT = 0.0254 / 0.45  # metres per CMU unit
 SHARED = Path(__file__).resolve().parents[2].parent / "shared/data"
@@ -61,7 +61,7 @@ def load_bandai(path: str | Path, frames: int | None = None) -> Skel:
     """The clip with joint_Root folded into Hips (Hips becomes the root), first `frames` frames."""
     m = read_bvh(path)
     T = m.num_frames if frames is None else min(frames, m.num_frames)
-    R = quat_to_matrix(m.orientations[:T])  # global (T,J,3,3)
+    R = matrix_from_quat(m.orientations[:T])  # global (T,J,3,3)
     P = m.positions[:T]
     parents = m.parents
     local = R.copy()

@@ -7,7 +7,7 @@ import pytest
 
 from mimiclab.retarget.sources.detect import load_human_motion
 from mimiclab.retarget.sources.keypoints import COCO17_JOINTS, H36M17_JOINTS
-from mimiclab.retarget.sources.rotations import forward_kinematics
+from mimiclab.retarget.sources.bvh import forward_kinematics
 from mimiclab.retarget.sources.synthetic import (JOINT_NAMES, human_skeleton, keypoints_from_motion,
                                                  synthetic_arm_wave, synthetic_walk, write_samples)
 

@@ -206,7 +206,7 @@ def test_reference_object_is_interpolated_like_the_robot(box_clip):
     """A 50 fps clip at control_dt 0.03: the object pose between frames is the lerp / slerp."""
     from mimiclab.motion.clip_loading import load_clip
     from mimiclab.sim2sim.reference import ClipReference
-    from mimiclab.sim2sim.rotations import quat_slerp
+    from mimiclab.rotations.numpy_ops import quat_slerp
 
     m = load_clip(box_clip)
     from mimiclab.deploy.metrics import END_EFFECTORS, ROOT_BODY

@@ -6,7 +6,7 @@ import torch
 
 from mimiclab.kernels.fk import fk_reference
 from mimiclab.kernels.ik import IkTargets
-from mimiclab.kernels.quat import quat_mul
+from mimiclab.rotations.torch_ops import quat_mul
 
 # The 14 bodies the common G1 trackers follow (BeyondMimic / GMR convention).
 G1_TRACKED_BODIES = ("pelvis", "left_hip_roll_link", "right_hip_roll_link", "left_knee_link",

@@ -173,11 +173,18 @@ class Demo:
             if final is None or not (final / "exported" / "policy.onnx").is_file():
                 raise DemoError(f"training finished without an exported policy (see {folder / 'train.log'})")
             fitted, checkpoint = _last_checkpoint(folder)
+            curves = _curves(runs)
+            learning = _learning(curves)
+            if learning:
+                print(f"   learning: episode length {learning['episode_length_first']:.1f} → "
+                      f"{learning['episode_length_last']:.1f} steps (×{learning['episode_length_ratio']:.2f}), "
+                      f"tracking reward {learning['tracking_reward_first']:.3f} → "
+                      f"{learning['tracking_reward_last']:.3f} (first and last {learning['window']} iterations)")
             return {"num_envs": p.num_envs, "iterations": fitted, "iterations_planned": p.iterations,
                     "time_budget_s": p.train_seconds, "resumed_from":
                     rel(last, self.out) if last is not None and done > 0 else None,
                     "log_dir": rel(final, self.out), "log_dirs": [rel(r, self.out) for r in runs],
-                    "checkpoint": rel(checkpoint, self.out), "curves": _curves(runs)}
+                    "checkpoint": rel(checkpoint, self.out), "curves": curves, "learning": learning}
 
         return self.stage("train", key, run), key
 
@@ -282,6 +289,17 @@ def _run_training(args: list[str], folder: Path, done: int, total: int) -> None:
     if proc.returncode != 0:
         tail = [ln for ln in log.read_text().splitlines() if "error" in ln.lower()]
         raise DemoError(f"training failed (exit {proc.returncode}): {tail[-1] if tail else 'see ' + str(log)}")
+
+
+def _learning(curves: dict) -> dict | None:
+    """``learning_figures`` of the merged curves (None when the run was too short to judge)."""
+    from mimiclab.demo.curves import learning_figures
+    from mimiclab.deploy.tracking_mdp import TRACKING_REWARD_TERMS
+
+    try:
+        return learning_figures(curves, TRACKING_REWARD_TERMS)
+    except ValueError:
+        return None
 
 
 def _curves(runs: list[Path]) -> dict:

@@ -306,6 +306,14 @@ def section_train(demo: dict, run_dir: Path, figures: Path) -> tuple[str, Path |
              ("time", fmt_seconds(st.get("seconds")) + (" (cached)" if st.get("cached") else "")),
              ("resumed from", st.get("resumed_from") or "— (fresh run)"),
              ("checkpoint", st.get("checkpoint", "—")), ("log folder", st.get("log_dir", "—"))]
+    learning = st.get("learning")
+    if isinstance(learning, dict) and _num(learning.get("episode_length_ratio")) is not None:
+        w = learning.get("window", "")
+        facts.insert(2, ("learning", f"episode length {learning['episode_length_first']:.1f} → "
+                                     f"{learning['episode_length_last']:.1f} control steps "
+                                     f"(×{learning['episode_length_ratio']:.2f}); tracking reward "
+                                     f"{learning['tracking_reward_first']:.3f} → {learning['tracking_reward_last']:.3f}"
+                                     f" 1/s (means of the first and last {w} iterations)"))
     out = [head, '<dl class="facts small">' + "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>"
                                                       for k, v in facts) + "</dl>"]
     curves = st.get("curves")

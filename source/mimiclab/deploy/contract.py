@@ -2,7 +2,9 @@
 
 The contract states everything a runtime needs to drive the robot with the exported policy and
 nothing it could guess wrong: joints in action order with their PD gains, armature, effort limits,
-action scale and offset (target = offset + scale · action, rad), the observation terms in order with
+action scale and offset (target = offset + scale · action, rad, where the offset is ``action_offset``
+(``action_offset_from = "default"``) or the reference's joint positions one control step ahead
+(``"reference"``)), the observation terms in order with
 their dims, the anchor and base (IMU) bodies, the reference's future offsets (control steps), the
 control rate, and the conventions. It is produced from the task's own managers at export time
 (``mimiclab.rl.export``), never written by hand.
@@ -26,6 +28,7 @@ FORMAT = "mimiclab.contract/1"
 CONTRACT_FILE = "contract.json"
 QUATERNION_CONVENTION = "wxyz"  # quaternions in motion files and every contract-level array
 ORIENTATION_ENCODING = "rotmat_first_two_columns_rowmajor"  # 6-D orientation observations
+ACTION_OFFSETS = ("default", "reference")  # what the action is added to (see Contract.action_offset_from)
 GAIN_RTOL = 1e-4  # gains are float32 inside simulators
 
 
@@ -54,7 +57,7 @@ class Contract:
     armature: tuple[float, ...]  # kg·m²
     effort_limit: tuple[float, ...]  # N·m
     action_scale: tuple[float, ...]  # rad per unit action
-    action_offset: tuple[float, ...]  # rad
+    action_offset: tuple[float, ...]  # rad (the target's offset when action_offset_from is "default")
     default_joint_pos: tuple[float, ...]  # rad (joint_pos observations are relative to it)
     observations: tuple[ObservationTerm, ...]
     reference_inputs: tuple[str, ...]  # observation terms that carry the reference motion
@@ -64,6 +67,7 @@ class Contract:
     future_offsets: tuple[int, ...]  # control steps ahead for the reference terms
     physics_dt: float  # s
     decimation: int
+    action_offset_from: str = "default"  # "default": action_offset; "reference": q_ref(t + control_dt)
     quaternion_convention: str = QUATERNION_CONVENTION
     orientation_encoding: str = ORIENTATION_ENCODING
     onnx_sha256: str = ""  # of policy.onnx; empty until the ONNX is written
@@ -160,6 +164,9 @@ def _check_self_consistent(c: Contract, source: str) -> None:
         raise ContractError(f"{source}: reference input '{missing[0]}' is not an observation term")
     if not (c.physics_dt > 0 and c.decimation >= 1):
         raise ContractError(f"{source}: physics_dt {c.physics_dt} / decimation {c.decimation} must be positive")
+    if c.action_offset_from not in ACTION_OFFSETS:
+        raise ContractError(f"{source}: action_offset_from is {c.action_offset_from!r}, expected one of "
+                            f"{list(ACTION_OFFSETS)}")
     if c.quaternion_convention != QUATERNION_CONVENTION:
         raise ContractError(f"{source}: quaternion_convention is {c.quaternion_convention!r}, mimiclab uses "
                             f"{QUATERNION_CONVENTION!r}")
@@ -201,19 +208,25 @@ class DeploymentTarget:
     anchor_body: str | None = None
     base_body: str | None = None
     future_offsets: Sequence[int] | None = None
+    action_scale: Sequence[float] | None = None
+    action_offset: Sequence[float] | None = None
+    action_offset_from: str | None = None
     quaternion_convention: str = QUATERNION_CONVENTION
 
 
 def check_contract(contract: Contract, target: DeploymentTarget, source: str = CONTRACT_FILE) -> None:
     """Raise ContractError (one line naming the field) when `contract` does not fit `target`."""
     _check_joints(contract.joint_names, tuple(target.joint_names), source)
-    for k in ("kp", "kd"):
+    for k in ("kp", "kd", "action_scale", "action_offset"):
         want = getattr(target, k)
         if want is None:
             continue
         for j, a, b in zip(contract.joint_names, getattr(contract, k), want):
             if not math.isclose(a, b, rel_tol=GAIN_RTOL, abs_tol=1e-9):
                 raise ContractError(f"{source}: {k} of '{j}' is {a:g} but the target uses {b:g}")
+    if target.action_offset_from is not None and contract.action_offset_from != target.action_offset_from:
+        raise ContractError(f"{source}: action_offset_from is {contract.action_offset_from!r} but the target adds "
+                            f"the action to {target.action_offset_from!r}")
     if target.observations is not None:
         _check_observations(contract.observations, tuple(target.observations), source)
     if target.physics_dt is not None and not math.isclose(contract.physics_dt, target.physics_dt, rel_tol=1e-6):

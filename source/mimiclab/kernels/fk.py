@@ -17,7 +17,7 @@ import torch
 from mimiclab.kernels import backends
 from mimiclab.kernels.buffers import as_buffer
 from mimiclab.kernels.checks import as_tensor, check_tensor, resolve_backend
-from mimiclab.kernels.quat import quat_from_axis_angle, quat_mul, quat_rotate
+from mimiclab.rotations.torch_ops import quat_apply, quat_from_axis_angle, quat_mul
 
 _TREE_FLOAT_FIELDS = ("local_pos", "local_quat", "joint_axis", "joint_anchor")
 _tree_cache: dict[tuple[int, str, torch.dtype], dict[str, torch.Tensor]] = {}
@@ -49,13 +49,13 @@ def fk_reference(tree: Any, root_pos: torch.Tensor, root_quat: torch.Tensor,
         if p < 0:
             bp, bq = root_pos, root_quat
         else:
-            bp = pos[p] + quat_rotate(quat[p], t["local_pos"][b].expand_as(pos[p]))
+            bp = pos[p] + quat_apply(quat[p], t["local_pos"][b].expand_as(pos[p]))
             bq = quat_mul(quat[p], t["local_quat"][b].expand_as(quat[p]))
         j = joint_index[b]
         if j >= 0:
             rot = quat_from_axis_angle(t["joint_axis"][b].expand_as(bp), joint_pos[:, j])
             anchor = t["joint_anchor"][b].expand_as(bp)
-            bp = bp + quat_rotate(bq, anchor - quat_rotate(rot, anchor))
+            bp = bp + quat_apply(bq, anchor - quat_apply(rot, anchor))
             bq = quat_mul(bq, rot)
         pos.append(bp)
         quat.append(bq)
@@ -130,4 +130,4 @@ def attached_points(body_pos: torch.Tensor, body_quat: torch.Tensor, body_index,
     if m and (int(index.min()) < 0 or int(index.max()) >= nb):
         raise ValueError(f"body_index: values must lie in [0, {nb}), got {index.tolist()}")
     pos, quat = body_pos[:, index], body_quat[:, index]  # (N,M,3), (N,M,4)
-    return pos + quat_rotate(quat, offset.expand_as(pos))
+    return pos + quat_apply(quat, offset.expand_as(pos))

@@ -31,30 +31,11 @@ from __future__ import annotations
 import torch
 
 from mimiclab.kernels.fk import fk_reference
-from mimiclab.kernels.quat import quat_conjugate, quat_mul, quat_rotate
+from mimiclab.rotations.torch_ops import quat_apply, quat_conjugate, quat_exp, quat_log, quat_mul, quat_normalize
 
 LAMBDA_MIN = 1e-7
 LAMBDA_DECREASE = 0.3
 LAMBDA_INCREASE = 10.0
-
-
-def quat_log(q: torch.Tensor) -> torch.Tensor:
-    """Rotation vector (...,3) [rad] of unit quaternions (...,4) wxyz, shortest arc."""
-    q = torch.where(q[..., :1] < 0, -q, q)
-    v = q[..., 1:]
-    s = v.norm(dim=-1, keepdim=True)
-    angle = 2.0 * torch.atan2(s, q[..., :1])
-    scale = torch.where(s > 1e-12, angle / s.clamp_min(1e-12), torch.full_like(s, 2.0))
-    return v * scale
-
-
-def quat_exp(rotvec: torch.Tensor) -> torch.Tensor:
-    """Unit quaternion (...,4) wxyz of a rotation vector (...,3) [rad]."""
-    angle = rotvec.norm(dim=-1, keepdim=True)
-    half = 0.5 * angle
-    scale = torch.where(angle > 1e-12, torch.sin(half) / angle.clamp_min(1e-12), torch.full_like(angle, 0.5))
-    q = torch.cat((torch.cos(half), rotvec * scale), dim=-1)
-    return q / q.norm(dim=-1, keepdim=True)
 
 
 def ancestor_mask(tree) -> torch.Tensor:
@@ -76,7 +57,7 @@ def _errors(tree, targets, root_pos, root_quat, q):
     body_pos, body_quat = fk_reference(tree, root_pos, root_quat, q)
     idx = targets["body_index"].long()
     tb_pos, tb_quat = body_pos[:, idx], body_quat[:, idx]  # (N,K,3), (N,K,4)
-    point = tb_pos + quat_rotate(tb_quat, targets["offset"].expand_as(tb_pos))
+    point = tb_pos + quat_apply(tb_quat, targets["offset"].expand_as(tb_pos))
     e_pos = targets["pos"] - point
     e_rot = quat_log(quat_mul(targets["quat"], quat_conjugate(tb_quat)))
     return body_pos, body_quat, point, e_pos, e_rot
@@ -124,8 +105,8 @@ def _normal_equations(tree, targets, mask, body_pos, body_quat, point, e_pos, e_
     axes = torch.as_tensor(tree.joint_axis, dtype=dtype, device=device)[body_of_joint]
     anchors = torch.as_tensor(tree.joint_anchor, dtype=dtype, device=device)[body_of_joint]
     jq = body_quat[:, body_of_joint]
-    axis_w = quat_rotate(jq, axes.expand(N, J, 3))  # (N,J,3)
-    anchor_w = body_pos[:, body_of_joint] + quat_rotate(jq, anchors.expand(N, J, 3))
+    axis_w = quat_apply(jq, axes.expand(N, J, 3))  # (N,J,3)
+    anchor_w = body_pos[:, body_of_joint] + quat_apply(jq, anchors.expand(N, J, 3))
 
     moves = mask[targets["body_index"].long()].to(device)  # (K,J)
     lever = point[:, :, None, :] - anchor_w[:, None, :, :]  # (N,K,J,3)
@@ -176,7 +157,7 @@ def ik_reference(tree, targets: dict[str, torch.Tensor], root_pos, root_quat, jo
                                  posture, posture_weight, prior)
         delta = torch.linalg.solve(H + lam[:, None, None] * eye, g[..., None])[..., 0]
         rp_new = rp + delta[:, :3]
-        rq_new = quat_mul(quat_exp(delta[:, 3:6]), rq)
+        rq_new = quat_mul(quat_normalize(quat_exp(delta[:, 3:6])), rq)  # normalised as csrc/ik does
         rq_new = rq_new / rq_new.norm(dim=-1, keepdim=True)
         q_new = torch.minimum(torch.maximum(q + delta[:, 6:], lower), upper)
         new_state = _errors(tree, targets, rp_new, rq_new, q_new)

@@ -28,7 +28,7 @@ import torch
 from mimiclab.kernels import backends
 from mimiclab.kernels.buffers import as_buffer
 from mimiclab.kernels.checks import as_tensor, check_tensor, resolve_backend
-from mimiclab.kernels.quat import quat_rotate
+from mimiclab.rotations.torch_ops import quat_apply
 
 # The reference's nearest-point search holds (chunk, K, P, 3) differences at a time.
 _REFERENCE_PAIRS_PER_CHUNK = 1 << 22
@@ -39,7 +39,7 @@ _REFERENCE_PAIRS_PER_CHUNK = 1 << 22
 def pose_points(object_points: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
     """World positions (N,P,3) [m] of object-frame points (P,3) or (N,P,3) under poses (N,7)."""
     points = object_points.expand(pose.shape[0], -1, -1) if object_points.dim() == 2 else object_points
-    return quat_rotate(pose[:, None, 3:], points) + pose[:, None, :3]
+    return quat_apply(pose[:, None, 3:], points) + pose[:, None, :3]
 
 
 def pointcloud_distance_reference(object_points: torch.Tensor, current_pose: torch.Tensor,

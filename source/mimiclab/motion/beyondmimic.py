@@ -17,6 +17,7 @@ import numpy as np
 
 from mimiclab.motion.format import MotionData, atomic_write, _write_npz
 from mimiclab.robots.g1 import G1
+from mimiclab.rotations.numpy_ops import quat_normalize
 
 # Isaac Lab / PhysX articulation order used by BeyondMimic (whole_body_tracking) for the G1
 # 29-DoF URDF (fixed links merged): breadth-first over the kinematic tree, children in URDF order
@@ -72,7 +73,7 @@ def _fk_error(data: dict[str, np.ndarray], layout: str, frames: np.ndarray, tree
     col = [joints.index(n) for n in tree.joint_names]
     pos = np.asarray(data["body_pos_w"][frames], dtype=np.float64)
     quat = np.asarray(data["body_quat_w"][frames, 0], dtype=np.float64)
-    quat = quat / np.linalg.norm(quat, axis=-1, keepdims=True)
+    quat = quat_normalize(quat)
     q = np.ascontiguousarray(np.asarray(data["joint_pos"][frames], dtype=np.float64)[:, col])
     fk_pos, _ = forward_kinematics(tree, torch.from_numpy(np.ascontiguousarray(pos[:, 0])),
                                    torch.from_numpy(quat), torch.from_numpy(q))

@@ -31,6 +31,7 @@ import numpy as np
 from mimiclab.motion.format import MotionData, atomic_write, choose_fps
 from mimiclab.motion.input_warning import warn_input
 from mimiclab.robots.g1 import G1
+from mimiclab.rotations.numpy_ops import quat_normalize, wxyz_to_xyzw, xyzw_to_wxyz
 
 G1_CSV_FPS = 30.0
 NUM_COLUMNS = 7 + len(G1.joint_names)  # 36
@@ -363,8 +364,7 @@ def read_g1_csv(path: str | os.PathLike, fps: float | None = None) -> MotionData
     rate = choose_fps(file_fps, fps, str(path), what="the time column says")
     assumed = rate is None
     data = table.values
-    quat = data[:, [6, 3, 4, 5]]
-    quat /= np.linalg.norm(quat, axis=1, keepdims=True)
+    quat = quat_normalize(xyzw_to_wxyz(data[:, 3:7]))
     source = {"format": "g1csv", "file": path.name}
     try:
         motion = motion_from_joint_trajectory(data[:, :3], quat, data[:, 7:], G1_CSV_FPS if assumed else rate,
@@ -383,7 +383,7 @@ def write_g1_csv(path: str | os.PathLike, motion: MotionData) -> Path:
     motion.validate(str(path))
     m = motion.select(G1.joint_names, None, where=str(path))
     q = np.asarray(m.root_quat_w, dtype=np.float64)
-    table = np.concatenate([np.asarray(m.root_pos_w, dtype=np.float64), q[:, [1, 2, 3, 0]],
+    table = np.concatenate([np.asarray(m.root_pos_w, dtype=np.float64), wxyz_to_xyzw(q),
                             np.asarray(m.joint_pos, dtype=np.float64)], axis=1)
     fmt = ",".join(["%.9g"] * NUM_COLUMNS)
     text = "\n".join(fmt % tuple(row) for row in table.tolist()) + "\n"

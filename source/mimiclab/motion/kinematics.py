@@ -3,13 +3,12 @@
 Conventions (float64 throughout; ``save_motion`` stores float32):
 - Joints are matched to the tree BY NAME; the result uses the tree's joint and body order
   (``G1.joint_names`` / ``G1.body_names`` for the default G1 tree).
-- Linear velocities (joints [rad/s], bodies [m/s], world frame): central differences
-  (x[t+1] − x[t−1]) / 2dt inside, one-sided (x[1] − x[0]) / dt and (x[T−1] − x[T−2]) / dt at the
-  ends (``np.gradient`` with edge_order=1); all zero for a one-frame motion.
-- Angular velocity [rad/s], world frame: ω[t] = log(q[t+1] ⊗ q[t−1]*) / 2dt inside and
-  log(q[1] ⊗ q[0]*) / dt, log(q[T−1] ⊗ q[T−2]*) / dt at the ends, where log gives the rotation
-  vector (axis·angle) of the shortest rotation (q and −q are the same rotation). Exact for a
-  constant angular velocity; body quaternions are wxyz, world ← body.
+- Velocities by finite differences (``mimiclab.rotations.numpy_ops.linear_velocity`` /
+  ``angular_velocity``): linear (joints [rad/s], bodies [m/s], world frame) central
+  (x[t+1] − x[t−1]) / 2dt inside, one-sided at the ends; angular [rad/s], world frame,
+  ω[t] = log(q[t+1] ⊗ q[t−1]*) / 2dt inside, one-sided at the ends (exact for a constant angular
+  velocity); all zero for a one-frame motion. Body quaternions are wxyz, world ← body.
+- Resampling interpolates quaternions with ``mimiclab.rotations.numpy_ops.quat_slerp``.
 """
 
 from __future__ import annotations
@@ -21,76 +20,7 @@ import numpy as np
 import torch
 
 from mimiclab.motion.format import QUAT_NORM_TOL, MotionData
-
-
-# --------------------------------------------------------------------------------------------
-# numpy quaternion helpers (wxyz, float64, batched over leading dimensions)
-
-
-def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product a ⊗ b, (...,4) wxyz."""
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack((aw * bw - ax * bx - ay * by - az * bz,
-                     aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw), axis=-1)
-
-
-def quat_conj(q: np.ndarray) -> np.ndarray:
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
-
-
-def quat_log(q: np.ndarray) -> np.ndarray:
-    """Rotation vector (...,3) [rad] (axis·angle, angle ∈ [0, π]) of unit quaternions (...,4)."""
-    q = np.where(q[..., :1] < 0.0, -q, q)  # shortest rotation
-    v = q[..., 1:]
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    w = q[..., :1]
-    angle = 2.0 * np.arctan2(n, w)
-    small = n < 1e-12
-    scale = np.where(small, 2.0 / np.maximum(w, 1e-12), angle / np.where(small, 1.0, n))
-    return v * scale
-
-
-def quat_exp(r: np.ndarray) -> np.ndarray:
-    """Unit quaternion (...,4) of rotation vectors r (...,3) [rad]."""
-    angle = np.linalg.norm(r, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    sinc = np.where(angle < 1e-12, 0.5, np.sin(half) / np.where(angle < 1e-12, 1.0, angle))
-    return np.concatenate((np.cos(half), r * sinc), axis=-1)
-
-
-def quat_slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Shortest-path spherical interpolation of unit quaternions (...,4) at fractions t (...)."""
-    t = np.asarray(t, dtype=np.float64)[..., None]
-    rel = quat_mul(q1, quat_conj(q0))  # world-frame rotation from q0 to q1
-    out = quat_mul(quat_exp(quat_log(rel) * t), q0)
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
-
-
-def angular_velocity(quat: np.ndarray, dt: float) -> np.ndarray:
-    """World-frame angular velocity (T,...,3) [rad/s] of orientations quat (T,...,4) wxyz sampled
-    every dt seconds (central inside, one-sided at the ends; see the module docstring)."""
-    T = quat.shape[0]
-    out = np.zeros(quat.shape[:-1] + (3,))
-    if T < 2:
-        return out
-    out[0] = quat_log(quat_mul(quat[1], quat_conj(quat[0]))) / dt
-    out[-1] = quat_log(quat_mul(quat[-1], quat_conj(quat[-2]))) / dt
-    if T > 2:
-        out[1:-1] = quat_log(quat_mul(quat[2:], quat_conj(quat[:-2]))) / (2.0 * dt)
-    return out
-
-
-def linear_velocity(x: np.ndarray, dt: float) -> np.ndarray:
-    """d x / dt along axis 0 (central inside, one-sided at the ends); zeros for one frame."""
-    if x.shape[0] < 2:
-        return np.zeros_like(x, dtype=np.float64)
-    return np.gradient(np.asarray(x, dtype=np.float64), dt, axis=0, edge_order=1)
-
-
-# --------------------------------------------------------------------------------------------
+from mimiclab.rotations.numpy_ops import angular_velocity, linear_velocity, quat_slerp
 
 
 def _array(name: str, x, shape: tuple) -> np.ndarray:
@@ -201,7 +131,7 @@ def _interp(x: np.ndarray, s: np.ndarray, quat: bool = False) -> np.ndarray:
     w = (s - i0).reshape((-1,) + (1,) * (x.ndim - 1))
     if quat:
         x = np.asarray(x, dtype=np.float64)
-        return quat_slerp(x[i0], x[i1], np.broadcast_to(w[..., 0], x[i0].shape[:-1]))
+        return quat_slerp(x[i0], x[i1], w)
     x = np.asarray(x, dtype=np.float64)
     return x[i0] * (1.0 - w) + x[i1] * w
 

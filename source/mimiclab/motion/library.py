@@ -43,6 +43,8 @@ import numpy as np
 import torch
 
 from mimiclab.motion.format import MotionData
+from mimiclab.rotations.numpy_ops import angular_velocity, linear_velocity, quat_normalize
+from mimiclab.rotations.torch_ops import quat_nlerp, quat_slerp
 
 # (name, trailing shape) of the linear (lerped) fields, in packed order; "J" / "B" = counts.
 LINEAR_FIELDS: tuple[tuple[str, tuple], ...] = (
@@ -61,27 +63,14 @@ DEFAULT_FUTURE_OFFSETS = (1, 2, 4, 8)
 
 
 def quat_interp(q0: torch.Tensor, q1: torch.Tensor, w: torch.Tensor, mode: str = "slerp") -> torch.Tensor:
-    """Interpolate unit quaternions (...,4) wxyz at fractions w (broadcastable to (...,1)).
-
-    Shortest arc: q1 is flipped when q0·q1 < 0. "slerp" (constant angular speed; nlerp below 1e-4
-    rad where both agree) or "nlerp" (normalised lerp, cheaper). The result is unit-norm.
-    """
-    dot = (q0 * q1).sum(-1, keepdim=True)
-    q1 = torch.where(dot < 0, -q1, q1)
+    """Interpolate unit quaternions (...,4) wxyz at fractions w (broadcastable to (...,1)), on the
+    shortest arc, unit-norm: "slerp" (constant angular speed, ``mimiclab.rotations.torch_ops.quat_slerp``,
+    the formula the motion files are resampled with) or "nlerp" (normalised lerp, cheaper)."""
     if mode == "slerp":
-        dot = dot.abs().clamp(max=1.0)
-        theta = torch.acos(dot)
-        sin_t = torch.sin(theta)
-        small = sin_t < 1e-4
-        safe = torch.where(small, torch.ones_like(sin_t), sin_t)
-        a = torch.where(small, 1.0 - w, torch.sin((1.0 - w) * theta) / safe)
-        b = torch.where(small, w, torch.sin(w * theta) / safe)
-        out = a * q0 + b * q1
-    elif mode == "nlerp":
-        out = q0 + w * (q1 - q0)
-    else:
-        raise ValueError(f"unknown quaternion interpolation '{mode}' (slerp, nlerp)")
-    return out / out.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+        return quat_slerp(q0, q1, w)
+    if mode == "nlerp":
+        return quat_nlerp(q0, q1, w)
+    raise ValueError(f"unknown quaternion interpolation '{mode}' (slerp, nlerp)")
 
 
 OBJECT_SHAPES = ("box", "cylinder", "mesh")
@@ -185,8 +174,6 @@ class MotionLibrary:
         clip carries one; ValueError when clips carry different objects, when an object's arrays
         are malformed, and (``require_object``) when a clip has no object.
         """
-        from mimiclab.motion.kinematics import angular_velocity, linear_velocity
-
         if quat_mode not in ("slerp", "nlerp"):
             raise ValueError(f"unknown quaternion interpolation '{quat_mode}' (slerp, nlerp)")
         motions = list(motions)
@@ -237,7 +224,7 @@ class MotionLibrary:
             lin_parts.append(np.concatenate([np.asarray(cols[f], np.float32).reshape(T, -1)
                                              for f, _ in LINEAR_FIELDS], axis=1))
             q = np.concatenate([root_quat[:, None], m.body_quat_w.astype(np.float64)], axis=1)
-            quat_parts.append((q / np.linalg.norm(q, axis=-1, keepdims=True)).astype(np.float32))
+            quat_parts.append(quat_normalize(q).astype(np.float32))
             lengths.append(T)
             rates.append(float(m.fps))
             obj_clips.append((name, objects, float(m.fps)))
@@ -265,8 +252,6 @@ class MotionLibrary:
 
     def _pack_objects(self, clips: list[tuple[str, dict, float]], lengths: list[int], require: bool) -> None:
         """Object pose, velocities and contact labels packed like the robot fields (module docstring)."""
-        from mimiclab.motion.kinematics import angular_velocity, linear_velocity
-
         self.object_spec: ObjectSpec | None = None
         self.object_contact_bodies: list[str] = []
         self._obj_lin = self._obj_quat = None

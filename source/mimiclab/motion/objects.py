@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mimiclab.rotations.numpy_ops import quat_apply, quat_apply_inverse
+
 SHAPES = ("box", "cylinder", "mesh")
 QUAT_NORM_TOL = 1e-3
 REQUIRED_KEYS = ("object_name", "object_shape", "object_size", "object_mass", "object_pos_w", "object_quat_w")
@@ -244,17 +246,6 @@ def select_object_bodies(objects: dict, body_names: Sequence[str]) -> dict:
 # geometry
 
 
-def _quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Rotate v (...,3) by unit quaternions q (...,4) wxyz."""
-    w, u = q[..., :1], q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
-
-
-def _quat_conj(q: np.ndarray) -> np.ndarray:
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
-
-
 def surface_spec(track: ObjectTrack):
     """The ``sample_surface`` source of the object: a primitive spec or a trimesh mesh."""
     if track.shape == "box":
@@ -283,7 +274,7 @@ def surface_distance(track: ObjectTrack, points_w: np.ndarray, num_points: int =
     """
     points_w = np.asarray(points_w, dtype=np.float64)
     pos, quat = np.asarray(track.pos_w, np.float64), np.asarray(track.quat_w, np.float64)
-    local = _quat_rotate(_quat_conj(quat)[:, None], points_w - pos[:, None])  # (T,K,3) object frame
+    local = quat_apply_inverse(quat[:, None], points_w - pos[:, None])  # (T,K,3) object frame
     if track.shape in ("box", "cylinder"):
         if track.shape == "box":
             q = np.abs(local) - np.asarray(track.size, np.float64) / 2
@@ -308,7 +299,7 @@ def body_contact_points(motion, body: str) -> np.ndarray:
     local = np.asarray(BODY_CONTACT_POINTS.get(body, ((0.0, 0.0, 0.0),)), dtype=np.float64)
     q = np.asarray(motion.body_quat_w[:, i], np.float64)
     p = np.asarray(motion.body_pos_w[:, i], np.float64)
-    return p[:, None] + _quat_rotate(q[:, None], np.broadcast_to(local, (q.shape[0],) + local.shape))
+    return p[:, None] + quat_apply(q[:, None], np.broadcast_to(local, (q.shape[0],) + local.shape))
 
 
 def derive_contact_labels(motion, track: ObjectTrack, bodies: Sequence[str] | None = None,

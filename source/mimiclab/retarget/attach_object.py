@@ -21,23 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from mimiclab.motion.objects import PALM_OFFSET, ObjectTrack, derive_contact_labels, surface_distance, with_object
+from mimiclab.rotations.numpy_ops import quat_apply, yaw_quat
 
 HANDS = ("left_wrist_yaw_link", "right_wrist_yaw_link")
 CONTACT_BODIES = ("torso_link", "left_elbow_link", "right_elbow_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
-
-
-def _rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    w, u = q[..., :1], q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
-
-
-def yaw_quat(quat_wxyz: np.ndarray) -> np.ndarray:
-    """(T,4) wxyz rotations about world z with the heading (yaw) of `quat_wxyz` (T,4)."""
-    w, x, y, z = np.moveaxis(np.asarray(quat_wxyz, np.float64), -1, 0)
-    yaw = np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-    zero = np.zeros_like(yaw)
-    return np.stack((np.cos(yaw / 2), zero, zero, np.sin(yaw / 2)), axis=-1)
 
 
 def parse_hold_frames(text: str) -> tuple[int, int]:
@@ -70,7 +57,7 @@ def palm_positions(motion, hands: Sequence[str] = HANDS, palm_offset=PALM_OFFSET
     idx = [motion.body_names.index(h) for h in hands]
     p = np.asarray(motion.body_pos_w[:, idx], np.float64)
     q = np.asarray(motion.body_quat_w[:, idx], np.float64)
-    return p + _rotate(q, np.broadcast_to(np.asarray(palm_offset, np.float64), p.shape))
+    return p + quat_apply(q, np.broadcast_to(np.asarray(palm_offset, np.float64), p.shape))
 
 
 def attach_box(motion, size, mass: float, frames: tuple[int, int], hands: Sequence[str] = HANDS,
@@ -107,7 +94,7 @@ def attach_box(motion, size, mass: float, frames: tuple[int, int], hands: Sequen
 
     heading = yaw_quat(motion.root_quat_w)
     palms = palm_positions(motion, hands, palm_offset)
-    held = palms.mean(axis=1) + _rotate(heading, np.broadcast_to(np.asarray(offset, np.float64), (T, 3)))
+    held = palms.mean(axis=1) + quat_apply(heading, np.broadcast_to(np.asarray(offset, np.float64), (T, 3)))
     rest_z = size[2] / 2
     below = held[:, 2] < rest_z
     held[:, 2] = np.maximum(held[:, 2], rest_z)  # a box cannot go through the ground

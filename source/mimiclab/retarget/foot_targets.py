@@ -25,6 +25,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from mimiclab.retarget.contacts import contact_runs
+from mimiclab.rotations.numpy_ops import xyzw_to_wxyz
 
 ANKLE_FLAT_HEIGHT = 0.035  # m: G1 ankle-roll origin above the ground with the sole flat on it
 FOOT_CAPSULE_CENTER_HEIGHT = 0.01  # m: toe/heel points above the ground when the sole touches it
@@ -56,11 +57,6 @@ def _sole_points() -> tuple[np.ndarray, np.ndarray]:
 
     feet = _feet()
     return feet.endpoints[0].reshape(-1, 3), np.repeat(feet.radii[0], 2)
-
-
-def _quat_wxyz(R: Rotation) -> np.ndarray:
-    q = R.as_quat()
-    return np.concatenate((q[..., 3:], q[..., :3]), axis=-1)
 
 
 def _heading_pitch(ankle: np.ndarray, toe: np.ndarray | None, fallback_heading: np.ndarray):
@@ -161,7 +157,7 @@ def foot_targets(roles: dict[str, np.ndarray], side: str, pelvis_heading: np.nda
         low = ankle[:, 2] <= np.percentile(ankle[:, 2], 20.0)
         flat_pitch = float(np.median(pitch[low]))
     pitch = np.clip(pitch - flat_pitch, -MAX_PITCH, MAX_PITCH)
-    quat = _quat_wxyz(Rotation.from_euler("ZY", np.stack((heading, pitch), axis=-1)))
+    quat = xyzw_to_wxyz(Rotation.from_euler("ZY", np.stack((heading, pitch), axis=-1)).as_quat())
     if planted is None:
         return FootTargets(ankle, quat, np.zeros(T), np.zeros((T, 2, 3)), np.zeros((T, 2)))
 
@@ -215,7 +211,7 @@ def foot_targets(roles: dict[str, np.ndarray], side: str, pelvis_heading: np.nda
     ankle[:, 2] += lift
     move = np.concatenate((shift, lift[:, None]), axis=1)
     # pins carry the foot where they act: its position target fades to a tenth there
-    return FootTargets(ankle, _quat_wxyz(rot), hold, pins[:, ::-1].copy(), pin_weight[:, ::-1].copy(),
+    return FootTargets(ankle, xyzw_to_wxyz(rot.as_quat()), hold, pins[:, ::-1].copy(), pin_weight[:, ::-1].copy(),
                        1.0 - 0.9 * held, move)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mimiclab.rotations.numpy_ops import xyzw_to_wxyz
+
 MIN_FOOT_LENGTH = 0.06  # m: ankle→toe horizontal length below which the foot heading is unreliable
 
 
@@ -33,11 +35,13 @@ def flat_frame_from_forward(forward: np.ndarray) -> np.ndarray:
 
 
 def matrix_to_quat_wxyz(m: np.ndarray) -> np.ndarray:
-    """(…,3,3) rotation matrices → (…,4) unit quaternions wxyz with w ≥ 0."""
+    """(…,3,3) rotation matrices → (…,4) unit quaternions wxyz with w ≥ 0, by scipy's
+    ``Rotation.from_matrix`` on purpose: the orientation targets of every retargeted motion come
+    from it, and ``mimiclab.rotations.numpy_ops.quat_from_matrix`` (Shepperd) differs by rounding,
+    which the IK carries into the stored motions (up to ~3e-6 rad/s in joint velocities)."""
     from scipy.spatial.transform import Rotation
 
-    q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat()  # xyzw
-    q = np.concatenate((q[:, 3:], q[:, :3]), axis=1)
+    q = xyzw_to_wxyz(Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat())
     q *= np.where(q[:, :1] < 0, -1.0, 1.0)
     return q.reshape(*m.shape[:-2], 4)
 

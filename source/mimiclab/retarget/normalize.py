@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mimiclab.motion.input_warning import warn_input
+from mimiclab.rotations.numpy_ops import matrix_about_axis
 
 NOMINAL_HEIGHT = 1.70  # m: the performer's height assumed when no unit makes the body human-sized
 HEIGHT_RANGE = (0.9, 2.4)  # m: plausible human heights
@@ -108,9 +109,7 @@ def heading_rotation(roles: dict[str, np.ndarray]) -> np.ndarray:
     """3×3 yaw rotation making the pelvis face +x at frame 0 (left hip toward +y)."""
     left = roles["left_hip"][0] - roles["right_hip"][0]
     yaw_left = np.arctan2(left[1], left[0])  # where +y currently points
-    angle = np.pi / 2 - yaw_left
-    c, s = np.cos(angle), np.sin(angle)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return matrix_about_axis("z", np.pi / 2 - yaw_left)
 
 
 def normalize_roles(roles: dict[str, np.ndarray], unit_scale: float | None, up_axis: str | None,

@@ -18,6 +18,7 @@ from mimiclab.retarget.frames import role_frames
 from mimiclab.retarget.human_motion import HumanMotion
 from mimiclab.retarget.normalize import normalize_roles
 from mimiclab.retarget.robot_targets import g1_role_points, g1_targets
+from mimiclab.rotations.numpy_ops import quat_slerp, wxyz_to_xyzw
 from mimiclab.retarget.scaling import limb_scales, rescale_roles, segment_lengths
 from mimiclab.retarget.skeleton_map import select_map
 
@@ -220,7 +221,7 @@ def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps
     rt = g1_targets()
     frames = role_frames(roles)
     T = roles["pelvis"].shape[0]
-    pelvis_fwd = Rotation.from_quat(frames["pelvis"][:, [1, 2, 3, 0]]).apply([1.0, 0.0, 0.0])
+    pelvis_fwd = Rotation.from_quat(wxyz_to_xyzw(frames["pelvis"])).apply([1.0, 0.0, 0.0])
     pelvis_heading = np.arctan2(pelvis_fwd[:, 1], pelvis_fwd[:, 0])
     feet = {side: foot_targets(roles, side, pelvis_heading, None if contacts is None else contacts[:, i], fps,
                                rt.toe, rt.heel)
@@ -385,8 +386,6 @@ def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> Ret
     body, src = map(list, zip(*cols))
     pos, quat = human.positions[:, src], human.orientations[:, src]
     if human.fps != settings.fps:
-        from mimiclab.motion.kinematics import quat_slerp
-
         from mimiclab.motion.kinematics import resample_times
 
         T = pos.shape[0]
@@ -395,7 +394,7 @@ def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> Ret
         i1 = np.minimum(i0 + 1, T - 1)
         w = (t_out - i0)[:, None, None]
         pos = (1 - w) * pos[i0] + w * pos[i1]
-        quat = quat_slerp(quat[i0], quat[i1], w[..., 0])
+        quat = quat_slerp(quat[i0], quat[i1], w)
     T, K = pos.shape[:2]
     targets = {"body_index": np.array(body, np.int32), "offset": np.zeros((K, 3)), "pos": pos,
                "quat": quat / np.linalg.norm(quat, axis=-1, keepdims=True),

@@ -25,6 +25,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from mimiclab.rotations.numpy_ops import wxyz_to_xyzw
+
 PENETRATION_TOLERANCE = 0.01  # m
 SATURATION = 0.95  # fraction of a joint's velocity limit
 CONTACT_HEIGHT = 0.02  # m: a sole this close to the ground touches it
@@ -94,7 +96,7 @@ def foot_contact_speeds(motion) -> tuple[np.ndarray, np.ndarray]:
         contact[:, f] = z.min(axis=1) < CONTACT_HEIGHT
         if T < 2:
             continue
-        rot = Rotation.from_quat(quat[:, f].numpy()[:, [1, 2, 3, 0]])
+        rot = Rotation.from_quat(wxyz_to_xyzw(quat[:, f].numpy()))
         down = np.stack((0 * radii[low], 0 * radii[low], -radii[low]), axis=-1)  # bottom, from the centre
         local = rot.inv().apply(world[idx, low] + down - pos[:, f].numpy())  # in the foot frame
 
@@ -120,7 +122,7 @@ def toe_points(motion) -> np.ndarray:
     for side in ("left", "right"):
         b = motion.body_names.index(f"{side}_ankle_roll_link")
         q = motion.body_quat_w[:, b]
-        R = Rotation.from_quat(np.concatenate((q[:, 1:], q[:, :1]), axis=1)).as_matrix()
+        R = Rotation.from_quat(wxyz_to_xyzw(q)).as_matrix()
         out.append(motion.body_pos_w[:, b] + R @ toe)
     return np.stack(out, axis=1)
 
@@ -212,7 +214,7 @@ def keypoint_errors(motion, targets: dict) -> dict:
     offset = targets["offset"][used]
     goal = targets["pos"][:, used]
     q = motion.body_quat_w[:, body]  # (T,K,4)
-    R = Rotation.from_quat(np.concatenate((q[..., 1:], q[..., :1]), -1).reshape(-1, 4)).as_matrix()
+    R = Rotation.from_quat(wxyz_to_xyzw(q).reshape(-1, 4)).as_matrix()
     got = motion.body_pos_w[:, body] + (R @ np.tile(offset, (motion.num_frames, 1))[..., None])[..., 0].reshape(goal.shape)
     err = np.linalg.norm(got - goal, axis=-1)
     pelvis = list(body).index(motion.body_names.index("pelvis"))

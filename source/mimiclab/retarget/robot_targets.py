@@ -53,17 +53,17 @@ def g1_role_points() -> dict[str, np.ndarray]:
     from mimiclab.kernels import forward_kinematics
     from mimiclab.robots.g1 import G1
     from mimiclab.robots.kinematic_tree import g1_kinematic_tree
+    from mimiclab.rotations.torch_ops import quat_apply
 
     tree = g1_kinematic_tree()
     q = torch.tensor([[j.default_pos for j in G1.joints]], dtype=torch.float64)
     pos, quat = forward_kinematics(tree, torch.tensor([[0.0, 0.0, G1.default_root_height]], dtype=torch.float64),
                                    torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=torch.float64), q, backend="torch")
-    from mimiclab.kernels.quat import quat_rotate
 
     def point(body: str, offset) -> np.ndarray:
         b = G1.body_names.index(body)
         off = torch.tensor(offset, dtype=torch.float64)
-        return (pos[0, b] + quat_rotate(quat[0, b], off)).numpy()
+        return (pos[0, b] + quat_apply(quat[0, b], off)).numpy()
 
     rt = g1_targets()
     out = {t.role: point(t.body, t.offset) for t in rt.targets}

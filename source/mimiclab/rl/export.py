@@ -81,7 +81,8 @@ def contract_from_env(env, task: str) -> Contract:
         default_joint_pos=default, observations=observations,
         reference_inputs=reference, anchor_body=cmd.cfg.anchor_body_name, base_body=robot.body_names[0],
         tracked_bodies=tuple(cmd.body_names), future_offsets=tuple(cmd.future_offsets),
-        physics_dt=float(base.physics_dt), decimation=int(base.cfg.decimation))
+        physics_dt=float(base.physics_dt), decimation=int(base.cfg.decimation),
+        action_offset_from=str(getattr(action.cfg, "offset_from", "default")))
 
 
 def _nominal_default_joint_pos(robot, joint_names) -> tuple[float, ...]:
@@ -103,7 +104,8 @@ def target_of(contract: Contract) -> DeploymentTarget:
                             observations=contract.observations, physics_dt=contract.physics_dt,
                             decimation=contract.decimation, control_dt=contract.control_dt,
                             anchor_body=contract.anchor_body, base_body=contract.base_body,
-                            future_offsets=contract.future_offsets)
+                            future_offsets=contract.future_offsets, action_scale=contract.action_scale,
+                            action_offset=contract.action_offset, action_offset_from=contract.action_offset_from)
 
 
 def check_checkpoint_contract(checkpoint: str | os.PathLike, env, task: str) -> Contract | None:

@@ -35,7 +35,7 @@ from mimiclab.deploy.metrics import (  # noqa: F401  (re-exported for the runner
     summary,
 )
 from mimiclab.sim2sim.reference import ReferenceStep
-from mimiclab.sim2sim.rotations import quat_angle, quat_apply_inverse
+from mimiclab.rotations.numpy_ops import matrix_from_quat, quat_angle, quat_apply_inverse
 
 ANCHOR_HEIGHT_THRESHOLD = 0.25  # m
 ANCHOR_GRAVITY_THRESHOLD = 0.8
@@ -48,8 +48,6 @@ OBJECT_SURFACE_POINTS = 1024
 def pointcloud_distance(points: np.ndarray, pos_a: np.ndarray, quat_a: np.ndarray, pos_b: np.ndarray,
                         quat_b: np.ndarray) -> float:
     """Mean over object-frame points (P,3) [m] of |T_a x − T_b x| for poses a, b (3,) [m] / (4,) wxyz."""
-    from mimiclab.sim2sim.rotations import matrix_from_quat
-
     ra, rb = matrix_from_quat(np.asarray(quat_a, np.float64)), matrix_from_quat(np.asarray(quat_b, np.float64))
     d = np.asarray(points, np.float64) @ (ra - rb).T + (np.asarray(pos_a, np.float64) - np.asarray(pos_b, np.float64))
     return float(np.linalg.norm(d, axis=-1).mean())

@@ -44,7 +44,7 @@ import numpy as np
 from mimiclab.deploy.contract import DeploymentTarget, ObservationTerm
 from mimiclab.robots.g1 import G1
 from mimiclab.sim2sim.reference import ReferenceStep
-from mimiclab.sim2sim.rotations import matrix_from_quat, quat_apply_inverse, quat_conj, quat_mul
+from mimiclab.rotations.numpy_ops import ori6_from_quat, quat_apply_inverse, quat_conjugate, quat_mul
 
 TERM_NAMES = ("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori", "projected_gravity", "base_ang_vel",
               "joint_pos", "joint_vel", "actions")
@@ -80,8 +80,7 @@ def anchor_frame_pos(frame_pos_w: np.ndarray, frame_quat_w: np.ndarray, pos_w: n
 def anchor_frame_ori6(frame_quat_w: np.ndarray, quat_w: np.ndarray) -> np.ndarray:
     """Orientations quat_w (K,4) relative to the frame (4,): first two rotation-matrix columns,
     row by row, (K,6)."""
-    rel = quat_mul(quat_conj(frame_quat_w)[None], np.asarray(quat_w))
-    return matrix_from_quat(rel)[..., :2].reshape(-1, 6)
+    return ori6_from_quat(quat_mul(quat_conjugate(frame_quat_w)[None], np.asarray(quat_w))).reshape(-1, 6)
 
 
 def observation_terms(state: RobotState, ref: ReferenceStep, last_action: np.ndarray,

@@ -61,7 +61,7 @@ class Pusher:
     def maybe_push(self, data, root_qpos: slice, root_qvel: slice) -> bool:
         """Advance one control step; when due, add a kick to the free joint's velocity (linear part
         world frame, angular part rotated into the body frame as MuJoCo stores it)."""
-        from mimiclab.sim2sim.rotations import quat_apply_inverse
+        from mimiclab.rotations.numpy_ops import quat_apply_inverse
 
         self.t += self.control_dt
         if self.t < self.next_t - 1e-9:

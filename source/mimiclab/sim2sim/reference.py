@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mimiclab.sim2sim.rotations import angular_velocity, linear_velocity, quat_slerp
+from mimiclab.rotations.numpy_ops import angular_velocity, linear_velocity, quat_normalize, quat_slerp
 
 END_TOLERANCE = 1e-6  # s, as the task's motion_ended termination
 
@@ -111,7 +111,7 @@ class ClipReference:
         self._lin = {"joint_pos": f64(joint_pos), "joint_vel": f64(joint_vel), "body_pos_w": f64(body_pos_w),
                      "root_pos": f64(root_pos)}
         q = np.concatenate([f64(root_quat)[:, None], f64(body_quat_w)], axis=1)
-        self._quat = q / np.linalg.norm(q, axis=-1, keepdims=True)  # (T, 1+B, 4)
+        self._quat = quat_normalize(q)  # (T, 1+B, 4)
         dt = 1.0 / self.fps
         self._lin["root_lin_vel"] = linear_velocity(self._lin["root_pos"], dt)
         self._lin["root_ang_vel"] = angular_velocity(self._quat[:, 0], dt)
@@ -121,7 +121,7 @@ class ClipReference:
             pos, oq = f64(obj.pos_w), f64(obj.quat_w)
             if pos.shape != (self.num_frames, 3) or oq.shape != (self.num_frames, 4):
                 raise ValueError(f"{name}: object pose has {pos.shape[0]} frames, the clip {self.num_frames}")
-            self._obj_quat = oq / np.linalg.norm(oq, axis=-1, keepdims=True)  # (T,4)
+            self._obj_quat = quat_normalize(oq)  # (T,4)
             self._lin["object_pos"] = pos
             self._lin["object_lin_vel"] = linear_velocity(pos, dt)
             self._lin["object_ang_vel"] = angular_velocity(self._obj_quat, dt)

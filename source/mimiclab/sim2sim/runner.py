@@ -99,6 +99,7 @@ class Episode:
         self.model, self.policy, self.obs, self.ref = model, policy, obs, ref
         c = policy.contract
         self.offset = np.asarray(c.action_offset)
+        self.offset_from_reference = c.action_offset_from == "reference"  # target = q_ref(t + dt) + scale·a
         self.scale = np.asarray(c.action_scale)
         self.decimation = c.decimation
         self.index = obs.index
@@ -114,7 +115,7 @@ class Episode:
     def reset(self, data) -> None:
         """The robot at the reference's first frame (joint positions clamped to the joint ranges)."""
         s, ix = self.ref.initial_state(), self.index
-        from mimiclab.sim2sim.rotations import quat_apply_inverse
+        from mimiclab.rotations.numpy_ops import quat_apply_inverse
 
         self.mujoco.mj_resetData(self.model, data)
         data.qpos[ix.root_qpos] = np.concatenate([s.pos, s.quat / np.linalg.norm(s.quat)])
@@ -150,7 +151,8 @@ class Episode:
         for k in range(n):
             terms = self.obs.compute(model, data, self.ref.step(k), last_action)
             action = np.asarray(self.policy(terms), dtype=np.float32)
-            data.ctrl[act] = self.offset + self.scale * self.delay(action)
+            offset = self.ref.step(k + 1).joint_pos if self.offset_from_reference else self.offset
+            data.ctrl[act] = offset + self.scale * self.delay(action)
             for _ in range(self.decimation):
                 mj.mj_step(model, data)
             mj.mj_kinematics(model, data)  # body frames of the state the step produced

@@ -195,7 +195,7 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
     from mimiclab.sim2sim.metrics import ObjectMetrics
     from mimiclab.sim2sim.observations import RobotState, object_observation_terms, observation_terms
     from mimiclab.sim2sim.reference import ClipReference
-    from mimiclab.sim2sim.rotations import quat_apply_inverse
+    from mimiclab.rotations.numpy_ops import quat_apply_inverse
     from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
 
     env.reset()

@@ -195,7 +195,7 @@ def test_sim2sim_observations_equal_the_isaac_actor_terms(env, mujoco_twin):
     from mimiclab.motion.format import load_motion
     from mimiclab.sim2sim.observations import RobotState, observation_terms
     from mimiclab.sim2sim.reference import ClipReference
-    from mimiclab.sim2sim.rotations import quat_apply_inverse
+    from mimiclab.rotations.numpy_ops import quat_apply_inverse
     from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
 
     robot = env.scene["robot"]
@@ -231,3 +231,33 @@ def test_sim2sim_observations_equal_the_isaac_actor_terms(env, mujoco_twin):
         for name, value in ours.items():
             np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=2e-4, rtol=0,
                                        err_msg=f"env {i} term {name}")
+
+
+def test_tracking_reward_terms_are_the_positive_exp_terms(env):
+    from mimiclab.deploy.tracking_mdp import TRACKING_REWARD_TERMS
+
+    rm = env.reward_manager
+    positive = tuple(n for n, c in zip(rm._term_names, rm._term_cfgs) if c.weight > 0)
+    assert TRACKING_REWARD_TERMS == TRACKING_TERMS == positive
+
+
+def test_action_offset_from_default_and_from_the_next_reference_frame(env):
+    term = env.action_manager.get_term("joint_pos")
+    cmd = env.command_manager.get_term("motion")
+    robot = env.scene["robot"]
+    a = torch.linspace(-1.0, 1.0, NUM_ENVS * J).reshape(NUM_ENVS, J)
+    scale = torch.as_tensor(term._scale)
+    saved = term.cfg.offset_from
+    try:
+        term.cfg.offset_from = "default"
+        term.process_actions(a)
+        want = robot.data.default_joint_pos.torch[:, term._joint_ids] + a * scale
+        torch.testing.assert_close(term.processed_actions, want)
+        term.cfg.offset_from = "reference"
+        term.process_actions(a)
+        nxt = cmd.library.frames(cmd.clip_ids, cmd.times + env.step_dt)["joint_pos"]
+        assert (nxt - cmd.joint_pos).abs().max() > 1e-4  # the next frame differs from the current one
+        torch.testing.assert_close(term.processed_actions, nxt[:, term._joint_ids] + a * scale)
+    finally:
+        term.cfg.offset_from = saved
+        term.process_actions(torch.zeros(NUM_ENVS, J))

@@ -25,7 +25,7 @@ import numpy as np
 
 from mimiclab.retarget.human_motion import HumanMotion
 from mimiclab.retarget.sources._atomic import atomic_write_bytes
-from mimiclab.retarget.sources.rotations import euler_to_matrix, forward_kinematics, matrix_to_euler, matrix_to_quat
+from mimiclab.rotations.numpy_ops import euler_from_matrix, matrix_from_euler, quat_from_matrix
 
 CHANNEL_NAMES = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")
 _CHANNEL_LOOKUP = {c.lower(): c for c in CHANNEL_NAMES}
@@ -320,7 +320,7 @@ def read_bvh(path: str | os.PathLike, position_mode: str = "replace", source_fps
         es_pos = np.zeros((T, 0, 3))
     motion = HumanMotion(
         name=Path(path).stem, fps=_frame_rate(where, frame_time, source_fps), joint_names=[j.name for j in joints],
-        positions=positions, orientations=matrix_to_quat(rotations), parents=parents,
+        positions=positions, orientations=quat_from_matrix(rotations), parents=parents,
         source=where,
         extra={"offsets": offsets, "channels": [list(j.channels) for j in joints], "channel_values": values,
                "frame_time": frame_time, "end_site_parents": es_parents, "end_site_offsets": es_offsets,
@@ -329,6 +329,30 @@ def read_bvh(path: str | os.PathLike, position_mode: str = "replace", source_fps
     )
     motion.validate()
     return motion
+
+
+def forward_kinematics(parents: np.ndarray, translations: np.ndarray, rotations: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Global joint frames of a tree.
+
+    parents (J,) int, -1 for roots, every parent listed before its children.
+    translations (T,J,3): each joint's origin in its parent's frame (world frame for roots).
+    rotations (T,J,3,3): each joint's rotation relative to its parent (world for roots).
+    Returns positions (T,J,3) and global rotations (T,J,3,3).
+    """
+    T, J = translations.shape[:2]
+    pos = np.empty((T, J, 3))
+    rot = np.empty((T, J, 3, 3))
+    for j in range(J):
+        p = int(parents[j])
+        if p < 0:
+            pos[:, j] = translations[:, j]
+            rot[:, j] = rotations[:, j]
+        else:
+            rp = rot[:, p]
+            pos[:, j] = pos[:, p] + np.einsum("tab,tb->ta", rp, translations[:, j])
+            rot[:, j] = rp @ rotations[:, j]
+    return pos, rot
 
 
 def _fk_from_channels(joints: list[_Joint], values: np.ndarray, position_mode: str
@@ -361,7 +385,7 @@ def _fk_from_channels(joints: list[_Joint], values: np.ndarray, position_mode: s
             rotations[:, idxs] = np.eye(3)
             continue
         angles = np.deg2rad(values[:, np.array(cols)])  # (T, Jg, K)
-        rotations[:, idxs] = euler_to_matrix(angles, axes)
+        rotations[:, idxs] = matrix_from_euler(angles, axes)
     parents = np.array([j.parent for j in joints], dtype=np.int64)
     positions, grot = forward_kinematics(parents, translations, rotations)
     return positions, grot, translations
@@ -380,7 +404,7 @@ def bvh_channel_values(channels: list[list[str]], translations: np.ndarray, rota
         rot_chans = [c for c in chans if c.lower().endswith("rotation")]
         if rot_chans and len(rot_chans) != 3:
             raise ValueError(f"bvh_channel_values: joint {j} needs 0 or 3 rotation channels, got {rot_chans}")
-        euler = np.rad2deg(matrix_to_euler(rotations[:, j], "".join(c[0] for c in rot_chans))) \
+        euler = np.rad2deg(euler_from_matrix(rotations[:, j], "".join(c[0] for c in rot_chans))) \
             if rot_chans else None
         r = 0
         for c in chans:

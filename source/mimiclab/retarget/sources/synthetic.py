@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from mimiclab.retarget.human_motion import HumanMotion
-from mimiclab.retarget.sources.bvh import bvh_channel_values, write_bvh
+from mimiclab.retarget.sources.bvh import bvh_channel_values, forward_kinematics, write_bvh
 from mimiclab.retarget.sources.keypoints import layout_joint_names, layout_parents, write_keypoints
-from mimiclab.retarget.sources.rotations import axis_rotation, forward_kinematics, matrix_to_quat
+from mimiclab.rotations.numpy_ops import matrix_about_axis, matrix_between_vectors, matrix_from_quat, quat_from_matrix
 
 YUP_TO_ZUP = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 """p_zup = YUP_TO_ZUP @ p_yup: BVH frame (Y up, Z forward, X left) → x forward, y left, z up."""
@@ -108,15 +108,15 @@ def _minjerk(x: np.ndarray) -> np.ndarray:
 
 
 def _rx(a):
-    return axis_rotation("x", a)
+    return matrix_about_axis("x", a)
 
 
 def _ry(a):
-    return axis_rotation("y", a)
+    return matrix_about_axis("y", a)
 
 
 def _rz(a):
-    return axis_rotation("z", a)
+    return matrix_about_axis("z", a)
 
 
 def _leg_ik(d: np.ndarray, l1: float, l2: float) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +157,7 @@ def _make_motion(name: str, skel: Skeleton, fps: float, root_pos: np.ndarray, lo
                 "end_sites": ends},
     })
     return HumanMotion(name=name, fps=float(fps), joint_names=list(skel.names), positions=pos_z,
-                       orientations=matrix_to_quat(rot_z), parents=skel.parents.copy(), unit_scale=1.0,
+                       orientations=quat_from_matrix(rot_z), parents=skel.parents.copy(), unit_scale=1.0,
                        up_axis="z", layout=None, source=f"synthetic:{name}", extra=extra)
 
 
@@ -390,9 +390,7 @@ def keypoints_from_motion(motion: HumanMotion, layout: str, seed: int = 0, dropo
     ix = {n: i for i, n in enumerate(motion.joint_names)}
     C = YUP_TO_ZUP
     head_q = motion.orientations[:, ix["Head"]]
-    from mimiclab.retarget.sources.rotations import quat_to_matrix
-
-    head_r = quat_to_matrix(head_q)
+    head_r = matrix_from_quat(head_q)
 
     def marker(name):
         return p[:, ix["Head"]] + head_r @ (C @ (np.array(_HEAD_MARKERS[name]) * H))
@@ -460,18 +458,6 @@ def write_samples(out_dir: str | os.PathLike, seed: int = 0) -> list[Path]:
 # pick up and carry a box
 
 
-def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N,3,3) smallest rotations taking unit vectors a (3,) or (N,3) to unit vectors b (N,3)."""
-    a = np.broadcast_to(a, b.shape)
-    v = np.cross(a, b)
-    c = np.sum(a * b, axis=-1)
-    vx = np.zeros(b.shape[:-1] + (3, 3))
-    vx[..., 0, 1], vx[..., 0, 2], vx[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    vx[..., 1, 0], vx[..., 2, 0], vx[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
-    k = (1.0 / np.maximum(1.0 + c, 1e-9))[..., None, None]
-    return np.eye(3) + vx + vx @ vx * k
-
-
 def _arm_ik(shoulder: np.ndarray, hand: np.ndarray, a: float, b: float, rest_dir: np.ndarray,
             pole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two-bone arm in world axes: global rotations (N,3,3) of the upper arm and forearm whose bones
@@ -485,9 +471,9 @@ def _arm_ik(shoulder: np.ndarray, hand: np.ndarray, a: float, b: float, rest_dir
     cos_a = np.clip((a * a + dc * dc - b * b) / (2 * a * dc), -1.0, 1.0)
     elbow = shoulder + a * (cos_a[:, None] * u + np.sqrt(1 - cos_a ** 2)[:, None] * n)
     hand_c = shoulder + u * dc[:, None]
-    g_upper = _rotation_between(rest_dir, (elbow - shoulder) / a)
+    g_upper = matrix_between_vectors(rest_dir, (elbow - shoulder) / a)
     fore = hand_c - elbow
-    g_fore = _rotation_between(rest_dir, fore / np.linalg.norm(fore, axis=-1, keepdims=True))
+    g_fore = matrix_between_vectors(rest_dir, fore / np.linalg.norm(fore, axis=-1, keepdims=True))
     return g_upper, g_fore
 
 

@@ -25,6 +25,7 @@ from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 from isaaclab.utils.noise import UniformNoiseCfg as Unoise
 
+from mimiclab.deploy.tracking_mdp import TRACKING_REWARD_TERMS  # noqa: F401  (RewardsCfg's tracking terms)
 from mimiclab.tasks import physics
 from mimiclab.tasks.tracking import mdp
 
@@ -61,8 +62,9 @@ class CommandsCfg:
 
 @configclass
 class ActionsCfg:
-    joint_pos = mdp.JointPositionActionCfg(asset_name="robot", joint_names=[".*"], scale=0.25,
-                                           use_default_offset=True, preserve_order=True)
+    joint_pos = mdp.TrackingJointPositionActionCfg(asset_name="robot", joint_names=[".*"], scale=0.25,
+                                                   use_default_offset=True, preserve_order=True,
+                                                   offset_from="default")
 
 
 @configclass

@@ -25,16 +25,13 @@ from isaaclab.utils import configclass
 from isaaclab.utils.math import quat_from_euler_xyz, quat_mul
 
 from mimiclab.tasks.residual.mdp.object_controller import ObjectAssistCfg, assist_wrench
-from mimiclab.tasks.tracking.mdp.commands import MotionCommand, MotionCommandCfg, _sample_ranges, wxyz_to_xyzw
+from mimiclab.rotations.torch_ops import wxyz_to_xyzw, xyzw_to_wxyz
+from mimiclab.tasks.tracking.mdp.commands import MotionCommand, MotionCommandCfg, _sample_ranges
 
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
 
 __all__ = ["ObjectMotionCommand", "ObjectMotionCommandCfg"]
-
-
-def xyzw_to_wxyz(q: torch.Tensor) -> torch.Tensor:
-    return torch.cat([q[..., 3:], q[..., :3]], dim=-1)
 
 
 class ObjectMotionCommand(MotionCommand):

@@ -2,6 +2,7 @@
 
 from isaaclab.envs.mdp import *  # noqa: F401, F403
 
+from mimiclab.tasks.tracking.mdp.actions import *  # noqa: F401, F403
 from mimiclab.tasks.tracking.mdp.commands import *  # noqa: F401, F403
 from mimiclab.tasks.tracking.mdp.events import *  # noqa: F401, F403
 from mimiclab.tasks.tracking.mdp.observations import *  # noqa: F401, F403

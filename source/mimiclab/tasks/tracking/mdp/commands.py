@@ -34,10 +34,12 @@ from isaaclab.utils.math import (
     yaw_quat,
 )
 
+from mimiclab.rotations.torch_ops import wxyz_to_xyzw
+
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
 
-__all__ = ["MotionCommand", "MotionCommandCfg", "TRACKED_BODIES", "relative_body_frames", "wxyz_to_xyzw"]
+__all__ = ["MotionCommand", "MotionCommandCfg", "TRACKED_BODIES", "relative_body_frames"]
 
 # The 14 bodies tracked by the reference MDP (anchor: torso_link).
 TRACKED_BODIES = (
@@ -48,11 +50,6 @@ TRACKED_BODIES = (
     "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
     "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link",
 )
-
-
-def wxyz_to_xyzw(q: torch.Tensor) -> torch.Tensor:
-    """(..., 4) wxyz → (..., 4) xyzw."""
-    return torch.cat([q[..., 1:], q[..., :1]], dim=-1)
 
 
 def relative_body_frames(ref_anchor_pos: torch.Tensor, ref_anchor_quat: torch.Tensor,
@@ -210,6 +207,15 @@ class MotionCommand(CommandTerm):
     @property
     def anchor_quat_w(self) -> torch.Tensor:
         return self._reference()["body_quat_w"][:, self.anchor_index]
+
+    @property
+    def next_joint_pos(self) -> torch.Tensor:
+        """Reference joint positions one control step ahead (N, J) [rad] (clamped at the clip's end):
+        the "reference" action offset."""
+        r = self._reference()
+        if "next_joint_pos" not in r:
+            r["next_joint_pos"] = self.library.frames(self.clip_ids, self.times + self.step_dt)["joint_pos"]
+        return r["next_joint_pos"]
 
     # reference in the future (N, K, ...)
     @property
