@@ -24,34 +24,51 @@ def g1_tree(g1_mjcf):
     return g1_kinematic_tree(str(g1_mjcf))
 
 
-G1_TRACKING_TERMS = (("ref_joint_pos", 4 * 29), ("ref_anchor_pos", 4 * 3), ("ref_anchor_ori", 4 * 6),
-                     ("projected_gravity", 3), ("base_ang_vel", 3), ("joint_pos", 29), ("joint_vel", 29),
-                     ("actions", 29))
+# the actor terms of Mimic-Track-G1 (proprioceptive, 248 numbers) and of Mimic-Track-G1-StateEstimation (245)
+G1_TRACKING_TERMS = (("ref_joint_pos", 4 * 29), ("ref_anchor_pos_local", 4 * 3), ("ref_anchor_lin_vel", 3),
+                     ("ref_anchor_ori", 4 * 6), ("projected_gravity", 3), ("base_ang_vel", 3), ("joint_pos", 29),
+                     ("joint_vel", 29), ("actions", 29))
+G1_STATE_ESTIMATION_TERMS = (("ref_joint_pos", 4 * 29), ("ref_anchor_pos", 4 * 3), ("ref_anchor_ori", 4 * 6),
+                             ("projected_gravity", 3), ("base_ang_vel", 3), ("joint_pos", 29), ("joint_vel", 29),
+                             ("actions", 29))
 
 
 @pytest.fixture(scope="session")
 def g1_contract():
-    """A G1 tracking contract built from the robot table (for tests that need one without Isaac Lab;
-    real contracts come from the task's managers, ``mimiclab.rl.export``)."""
-    from mimiclab.deploy.contract import Contract, ObservationTerm
+    """A G1 tracking contract (the proprioceptive Mimic-Track-G1 actor) built from the robot table, for
+    tests that need one without Isaac Lab; real contracts come from the task's managers
+    (``mimiclab.rl.export``)."""
+    return _g1_contract("Mimic-Track-G1", G1_TRACKING_TERMS)
+
+
+@pytest.fixture(scope="session")
+def g1_state_estimation_contract():
+    """The same for the Mimic-Track-G1-StateEstimation actor (``ref_anchor_pos``: not proprioceptive)."""
+    return _g1_contract("Mimic-Track-G1-StateEstimation", G1_STATE_ESTIMATION_TERMS)
+
+
+def _g1_contract(task, terms):
+    from mimiclab.deploy.contract import Contract, ObservationTerm, is_proprioceptive
+    from mimiclab.deploy.tracking_mdp import term_signals
     from mimiclab.robots.g1 import G1
 
     def per(attr):
         return tuple(float(getattr(j, attr)) for j in G1.joints)
 
+    observations = tuple(ObservationTerm(n, d, 0, term_signals(n)) for n, d in terms)
     return Contract(
-        robot=G1.name, task="Mimic-Track-G1", joint_names=G1.joint_names, kp=per("kp"), kd=per("kd"),
+        robot=G1.name, task=task, joint_names=G1.joint_names, kp=per("kp"), kd=per("kd"),
         armature=tuple(j.actuator.armature for j in G1.joints),
         effort_limit=tuple(j.actuator.effort_limit for j in G1.joints), action_scale=per("action_scale"),
         action_offset=per("default_pos"), default_joint_pos=per("default_pos"),
-        observations=tuple(ObservationTerm(n, d) for n, d in G1_TRACKING_TERMS),
-        reference_inputs=("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori"), anchor_body="torso_link",
+        observations=observations, reference_inputs=tuple(n for n, _ in terms if n.startswith("ref_")),
+        anchor_body="torso_link",
         base_body="pelvis",
         tracked_bodies=("pelvis", "left_hip_roll_link", "left_knee_link", "left_ankle_roll_link",
                         "right_hip_roll_link", "right_knee_link", "right_ankle_roll_link", "torso_link",
                         "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
                         "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link"),
-        future_offsets=(1, 2, 4, 8), physics_dt=0.005, decimation=4)
+        future_offsets=(1, 2, 4, 8), physics_dt=0.005, decimation=4, proprioceptive=is_proprioceptive(observations))
 
 
 @pytest.fixture(scope="session")

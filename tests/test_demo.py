@@ -45,7 +45,7 @@ def test_every_stage_reports_its_metrics(demo_run):
     assert len(train["curves"]["Train/mean_episode_length"]) == 2
     assert (out / train["checkpoint"]).name == "model_1.pt"
     export = d["stages"]["export"]
-    assert export["observation_dim"] == 245 and export["num_actions"] == 29
+    assert export["observation_dim"] == 248 and export["num_actions"] == 29  # the proprioceptive actor
     assert (out / export["policy_dir"] / "policy.onnx").is_file()
     for stage in ("eval", "sim2sim"):
         m = d["stages"][stage]["metrics"]

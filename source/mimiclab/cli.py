@@ -229,7 +229,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     print(f"exported {out / 'policy.onnx'} and {out / 'contract.json'}: {contract.num_actions} joints, "
           f"{len(contract.observations)} observation terms ({contract.observation_dim} numbers; reference "
-          f"inputs {', '.join(contract.reference_inputs)}), control dt {contract.control_dt:g} s")
+          f"inputs {', '.join(contract.reference_inputs)}), control dt {contract.control_dt:g} s, "
+          + ("proprioceptive" if contract.proprioceptive else "needs a state estimator (" + ", ".join(
+              t.name for t in contract.observations if t.needs_state_estimation) + ")"))
     return 0
 
 

@@ -75,15 +75,17 @@ def test_learning_figures_known_answer():
               "Train/mean_episode_length": [None, None] + [10.0] * 10 + [15.0] * 3 + [30.0] * 10,
               "Episode_Reward/a": [None, float("nan")] + [0.1] * 13 + [0.3] * 10,
               "Episode_Reward/b": [0.0, 0.0] + [0.1] * 13 + [0.1] * 10}
-    f = learning_figures(curves, ("a", "b"), window=10)
+    f = learning_figures(curves, ("a", "b"), window=10, skip=0)
     assert f["iterations"] == 23
     assert f["episode_length_first"] == pytest.approx(10.0) and f["episode_length_last"] == pytest.approx(30.0)
     assert f["episode_length_ratio"] == pytest.approx(3.0)
     assert f["tracking_reward_first"] == pytest.approx(0.2) and f["tracking_reward_last"] == pytest.approx(0.4)
     assert f["tracking_reward_ratio"] == pytest.approx(2.0)
+    g = learning_figures(curves, ("a", "b"), window=10, skip=3)  # rows 3..12 of 23: 7 × 10.0, 3 × 15.0
+    assert g["episode_length_first"] == pytest.approx(11.5) and g["episode_length_last"] == pytest.approx(30.0)
     with pytest.raises(ValueError, match="need at least 20"):
-        learning_figures({k: v[:15] for k, v in curves.items()}, ("a", "b"), window=10)
+        learning_figures({k: v[:15] for k, v in curves.items()}, ("a", "b"), window=10, skip=0)
     with pytest.raises(ValueError, match="Episode_Reward/c"):
         learning_figures(curves, ("a", "c"))
     zero = {**curves, "Episode_Reward/a": [0.0] * n, "Episode_Reward/b": [0.0] * n}
-    assert math.isnan(learning_figures(zero, ("a", "b"))["tracking_reward_ratio"])
+    assert math.isnan(learning_figures(zero, ("a", "b"), skip=0)["tracking_reward_ratio"])

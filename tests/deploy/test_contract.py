@@ -1,4 +1,5 @@
-"""Contract round trip, and every tampering the issue names refused with a one-line message naming the field."""
+"""Contract round trip, and every tampering the issue names refused with a one-line message naming the field;
+the signals each observation term needs (issue 15)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_round_trip_and_digest(g1_contract, tmp_path):
     save_contract(g1_contract, tmp_path / "contract.json")
     c = load_contract(tmp_path)
     assert c == g1_contract
-    assert c.observation_dim == 245 and c.control_dt == pytest.approx(0.02)
+    assert c.observation_dim == 248 and c.control_dt == pytest.approx(0.02)
+    assert c.proprioceptive and c.observations[1].signals == ("reference",)
     check_contract(c, _target(g1_contract))
     assert c.digest() == g1_contract.with_onnx("ab" * 32).digest()  # the ONNX hash is not part of the digest
     assert dataclasses.replace(c, decimation=2).digest() != c.digest()
@@ -49,7 +51,7 @@ def _swap(d):
 @pytest.mark.parametrize("edit, field", [
     (lambda d: d["joint_names"].__setitem__(3, "left_knee"), "joint_names"),
     (_swap, "joint_names order"),
-    (lambda d: (d["observations"][4].__setitem__("dim", 4), d.pop("observation_dim")), "observation 'base_ang_vel'"),
+    (lambda d: (d["observations"][5].__setitem__("dim", 4), d.pop("observation_dim")), "observation 'base_ang_vel'"),
     (lambda d: (d.__setitem__("physics_dt", 0.004), d.pop("control_dt")), "physics_dt"),
     (lambda d: (d.__setitem__("decimation", 5), d.pop("control_dt")), "decimation"),
     (lambda d: d["kp"].__setitem__(0, 10.0), "kp of 'left_hip_pitch_joint'"),
@@ -58,6 +60,7 @@ def _swap(d):
     (lambda d: d["action_scale"].__setitem__(2, 0.5), "action_scale of 'left_hip_yaw_joint'"),
     (lambda d: d["action_offset"].__setitem__(3, 0.2), "action_offset of 'left_knee_joint'"),
     (lambda d: d.__setitem__("action_offset_from", "reference"), "action_offset_from"),
+    (lambda d: d["observations"][7].__setitem__("signals", ["joint_pos"]), "observation 'joint_vel' needs signals"),
 ])
 def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, edit, field):
     path = save_contract(g1_contract, tmp_path / "contract.json")
@@ -78,12 +81,23 @@ def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, ed
     (lambda d: d["action_scale"].__setitem__(0, float("nan")), "action_scale"),
     (lambda d: d.__setitem__("format", "other/2"), "format"),
     (lambda d: d.__setitem__("action_offset_from", "previous_action"), "action_offset_from"),
+    (lambda d: d["observations"][5].__setitem__("signals", ["imu_gyro", "lidar"]),
+     "observation 'base_ang_vel' needs unknown signal 'lidar'"),
+    (lambda d: d["observations"][5].pop("signals"), "observation 'base_ang_vel' lists no signals"),
+    (lambda d: d["observations"][5].__setitem__("signals", []), "observation 'base_ang_vel' signals must be"),
+    (lambda d: d["observations"][5].__setitem__("signals", "imu_gyro"), "observation 'base_ang_vel' signals must be"),
+    (lambda d: d.pop("proprioceptive"), "missing field 'proprioceptive'"),
+    (lambda d: d.__setitem__("proprioceptive", "yes"), "proprioceptive is 'yes'"),
+    (lambda d: d.__setitem__("proprioceptive", False), "proprioceptive is false but no observation needs"),
+    (lambda d: d["observations"][6].__setitem__("signals", ["joint_pos", "base_lin_vel"]),
+     "proprioceptive is true but observation 'joint_pos' needs base_lin_vel"),
 ])
 def test_inconsistent_contract_is_refused_on_load(g1_contract, tmp_path, edit, field):
     path = save_contract(g1_contract, tmp_path / "contract.json")
     _tamper(path, edit)
-    with pytest.raises(ContractError, match=field.replace("(", r"\(")):
+    with pytest.raises(ContractError, match=field.replace("(", r"\(")) as e:
         load_contract(path)
+    assert "\n" not in str(e.value)
 
 
 def test_missing_and_broken_files(tmp_path):
@@ -103,3 +117,59 @@ def test_target_with_another_observation_layout(g1_contract):
         check_contract(g1_contract, dataclasses.replace(_target(g1_contract),
                                                         observations=[*g1_contract.observations,
                                                                       ObservationTerm("extra_term", 3)]))
+
+
+# --- signals (issue 15) -----------------------------------------------------------------------
+
+
+def test_state_estimation_contract_round_trip_is_not_proprioceptive(g1_state_estimation_contract, tmp_path):
+    c = g1_state_estimation_contract
+    assert c.observation_dim == 245 and not c.proprioceptive
+    assert [t.name for t in c.observations if t.needs_state_estimation] == ["ref_anchor_pos"]
+    assert load_contract(save_contract(c, tmp_path / "contract.json")) == c
+    path = save_contract(dataclasses.replace(c, proprioceptive=True), tmp_path / "labelled.json")
+    with pytest.raises(ContractError, match="proprioceptive is true but observation 'ref_anchor_pos' needs "
+                                            "base_position"):
+        load_contract(path)
+
+
+def test_a_robot_without_state_estimator_refuses_the_state_estimation_policy(g1_contract,
+                                                                             g1_state_estimation_contract):
+    """DeploymentTarget.available_signals: what the robot measures; a term needing anything else is refused."""
+    from mimiclab.deploy.contract import SIGNALS, STATE_ESTIMATION_SIGNALS
+
+    g1 = tuple(s for s in SIGNALS if s not in STATE_ESTIMATION_SIGNALS and s != "object")
+    check_contract(g1_contract, DeploymentTarget(joint_names=g1_contract.joint_names, available_signals=g1))
+    with pytest.raises(ContractError) as e:
+        check_contract(g1_state_estimation_contract,
+                       DeploymentTarget(joint_names=g1_contract.joint_names, available_signals=g1))
+    assert str(e.value) == ("contract.json: observation 'ref_anchor_pos' needs base_position, which the target "
+                            "does not provide")
+
+
+def test_signal_table_covers_every_actor_term_of_the_tasks():
+    from mimiclab.deploy.contract import SIGNALS, ObservationTerm, is_proprioceptive
+    from mimiclab.deploy.tracking_mdp import (
+        ACTOR_TERM_SIGNALS,
+        PROPRIOCEPTIVE_ACTOR_TERMS,
+        STATE_ESTIMATION_ACTOR_TERMS,
+        needs_state_estimation,
+        term_signals,
+    )
+    from mimiclab.rl.residual_base import OBJECT_TERMS
+
+    for name, signals in ACTOR_TERM_SIGNALS.items():
+        assert signals and set(signals) <= set(SIGNALS), name
+    residual = PROPRIOCEPTIVE_ACTOR_TERMS + tuple(n for n, _ in OBJECT_TERMS)
+    for names in (PROPRIOCEPTIVE_ACTOR_TERMS, STATE_ESTIMATION_ACTOR_TERMS, residual):
+        assert set(names) <= set(ACTOR_TERM_SIGNALS)
+
+    def terms(names):
+        return [ObservationTerm(n, 1, 0, term_signals(n)) for n in names]
+
+    assert is_proprioceptive(terms(PROPRIOCEPTIVE_ACTOR_TERMS))
+    assert not is_proprioceptive(terms(STATE_ESTIMATION_ACTOR_TERMS))
+    assert [n for n in residual if needs_state_estimation(n)] == ["ref_object_pos"]
+    assert term_signals("ref_anchor_pos_local") == term_signals("ref_anchor_lin_vel") == ("reference",)
+    with pytest.raises(KeyError, match="'height_scan' is not in"):
+        term_signals("height_scan")

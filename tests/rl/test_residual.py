@@ -30,8 +30,8 @@ from mimiclab.rl.residual_base import (
     residual_target,
 )
 
-BASE_DIM = 245
-TASK_DIM = 263
+BASE_DIM = 248  # the proprioceptive Mimic-Track-G1 actor
+TASK_DIM = 266
 J = 29
 GROUPS = {"actor": ["policy"], "critic": ["policy"]}
 
@@ -84,7 +84,8 @@ def base_paths(base_model, g1_contract, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def task_contract(g1_contract):
-    return dataclasses.replace(g1_contract, task="Mimic-Residual-Box-G1", observations=RESIDUAL_POLICY_TERMS)
+    return dataclasses.replace(g1_contract, task="Mimic-Residual-Box-G1", observations=RESIDUAL_POLICY_TERMS,
+                               proprioceptive=False)  # ref_object_pos needs the robot's world position
 
 
 def _obs(n=16, seed=1):
@@ -232,7 +233,7 @@ def test_base_contract_mismatch_is_refused_naming_the_field(change, field, g1_co
         names[3], names[4] = names[4], names[3]
         c = dataclasses.replace(c, joint_names=tuple(names))
     elif change == "dims":
-        c = dataclasses.replace(c, observations=tuple(ObservationTerm(t.name, 30 if t.name == "joint_vel" else t.dim)
+        c = dataclasses.replace(c, observations=tuple(dataclasses.replace(t, dim=30) if t.name == "joint_vel" else t
                                                       for t in c.observations))
     elif change == "dt":
         c = dataclasses.replace(c, decimation=8)
@@ -248,7 +249,7 @@ def test_base_contract_mismatch_is_refused_naming_the_field(change, field, g1_co
 
 
 @pytest.mark.parametrize("change, field", [("swap_joints", "joint_names"), ("dt", "control_dt"),
-                                           ("dims", "ref_anchor_pos")])
+                                           ("dims", "ref_anchor_pos_local")])
 def test_model_refuses_a_mismatching_base(change, field, g1_contract, tmp_path):
     c, n_in = g1_contract, BASE_DIM
     if change == "swap_joints":
@@ -257,9 +258,9 @@ def test_model_refuses_a_mismatching_base(change, field, g1_contract, tmp_path):
         c = dataclasses.replace(c, joint_names=tuple(names))
     elif change == "dt":
         c = dataclasses.replace(c, physics_dt=0.01)
-    else:  # a base whose ref_anchor_pos has 5 future frames (network and contract agree, the task does not)
-        c = dataclasses.replace(c, observations=tuple(ObservationTerm(t.name, 15 if t.name == "ref_anchor_pos"
-                                                                      else t.dim) for t in c.observations))
+    else:  # a base whose ref_anchor_pos_local has 5 future frames (network and contract agree, the task does not)
+        c = dataclasses.replace(c, observations=tuple(dataclasses.replace(t, dim=15) if t.name == "ref_anchor_pos_local"
+                                                      else t for t in c.observations))
         n_in = BASE_DIM + 3
     ckpt = _save_checkpoint(_make_base(n_in, seed=3), c, tmp_path / "run")
     with pytest.raises(ContractError, match=field):
@@ -268,9 +269,16 @@ def test_model_refuses_a_mismatching_base(change, field, g1_contract, tmp_path):
         check_base(ckpt, "residual")
 
 
+def test_a_state_estimation_base_does_not_fit_the_residual_task(g1_state_estimation_contract):
+    """The residual task's tracking part is the proprioceptive actor: a Mimic-Track-G1-StateEstimation base
+    is refused by name."""
+    with pytest.raises(ContractError, match="observation term 'ref_anchor_pos' is not produced by the target"):
+        check_base_contract(g1_state_estimation_contract, residual_target(), source="base")
+
+
 def test_network_not_matching_its_own_contract_is_refused(g1_contract, tmp_path):
     ckpt = _save_checkpoint(_make_base(BASE_DIM + 1, seed=4), g1_contract, tmp_path / "run")
-    with pytest.raises(BaseLoadError, match="246 inputs"):
+    with pytest.raises(BaseLoadError, match="249 inputs"):
         load_base_policy(ckpt)
 
 

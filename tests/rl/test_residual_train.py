@@ -70,8 +70,9 @@ def test_residual_training_writes_checkpoints_and_a_combined_export(residual_run
     names = [t.name for t in policy.contract.observations]
     assert names[-4:] == ["object_pos", "object_ori", "ref_object_pos", "ref_object_ori"]
     residual = policy.contract.extra["residual"]  # provenance of the frozen base travels with the export
-    assert residual["residual_mode"] == "residual" and residual["base_observation_dim"] == 245
-    assert policy.contract.observation_dim == 263 and policy.contract.task == RESIDUAL
+    assert residual["residual_mode"] == "residual" and residual["base_observation_dim"] == 248
+    assert policy.contract.observation_dim == 266 and policy.contract.task == RESIDUAL
+    assert not policy.contract.proprioceptive  # ref_object_pos: the clip's object in the robot's frame
 
 
 def test_frozen_base_did_not_change(residual_run, base_checkpoint):
@@ -92,7 +93,7 @@ def test_export_and_eval_of_a_residual_checkpoint(residual_run, box_clip, tmp_pa
 
     ck = residual_run / "model_1.pt"
     _ok(_mimiclab("export", "--checkpoint", ck, "-o", tmp_path / "policy", cwd=tmp_path))
-    assert OnnxPolicy.load(tmp_path / "policy").contract.observation_dim == 263
+    assert OnnxPolicy.load(tmp_path / "policy").contract.observation_dim == 266
     _ok(_mimiclab("eval", "--checkpoint", ck, "--motion", box_clip, "-o", tmp_path / "ev", cwd=tmp_path))
     report = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert report["task"] == "Mimic-Residual-Box-G1-Play"

@@ -216,11 +216,12 @@ def test_training_writes_the_contract_and_exports_at_its_end(workspace):
     assert c.action_offset == pytest.approx(c.default_joint_pos)
     assert c.armature == pytest.approx([j.actuator.armature for j in G1.joints], rel=1e-5)
     assert c.effort_limit == pytest.approx([j.actuator.effort_limit for j in G1.joints])
-    assert [t.name for t in c.observations] == ["ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori",
-                                                "projected_gravity", "base_ang_vel", "joint_pos", "joint_vel",
-                                                "actions"]
-    assert c.observation_dim == 245 and c.future_offsets == (1, 2, 4, 8)
-    assert c.reference_inputs == ("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori")
+    assert [t.name for t in c.observations] == ["ref_joint_pos", "ref_anchor_pos_local", "ref_anchor_lin_vel",
+                                                "ref_anchor_ori", "projected_gravity", "base_ang_vel", "joint_pos",
+                                                "joint_vel", "actions"]
+    assert c.observation_dim == 248 and c.future_offsets == (1, 2, 4, 8)
+    assert c.reference_inputs == ("ref_joint_pos", "ref_anchor_pos_local", "ref_anchor_lin_vel", "ref_anchor_ori")
+    assert c.proprioceptive and all(t.signals for t in c.observations)  # the default actor needs no state estimator
     assert (c.anchor_body, c.base_body, c.physics_dt, c.decimation) == ("torso_link", "pelvis", 0.005, 4)
 
 
@@ -229,7 +230,7 @@ def test_export_cli_writes_a_validated_policy(workspace, tmp_path):
 
     ck = next((workspace["ws"] / "logs" / "rsl_rl" / "g1_tracking").glob("*/model_2.pt"))
     res = _ok(_mimiclab("export", "--checkpoint", ck, "-o", tmp_path / "out", cwd=tmp_path))
-    assert "245 numbers" in res.stdout
+    assert "248 numbers" in res.stdout
     policy = OnnxPolicy.load(tmp_path / "out")  # hash + metadata + inputs checked against the contract
     assert policy.contract.extra["iteration"] == 2
     assert not list((tmp_path / "out").glob(".*.tmp"))

@@ -24,19 +24,22 @@ BOX = (0.30, 0.46, 0.32)  # m, the box of the box_clip fixture (conftest)
 
 @pytest.fixture(scope="module")
 def residual_contract(g1_contract):
-    """The tracking contract plus the residual task's object terms (263 observations)."""
+    """The tracking contract plus the residual task's object terms (266 observations; ref_object_pos needs the
+    robot's world position: not proprioceptive)."""
     from mimiclab.deploy.contract import ObservationTerm
+    from mimiclab.deploy.tracking_mdp import term_signals
 
-    terms = g1_contract.observations + tuple(ObservationTerm(n, d) for n, d in OBJECT_TERMS)
+    terms = g1_contract.observations + tuple(ObservationTerm(n, d, 0, term_signals(n)) for n, d in OBJECT_TERMS)
     c = replace(g1_contract, task="Mimic-Residual-Box-G1", observations=terms,
-                reference_inputs=g1_contract.reference_inputs + ("ref_object_pos", "ref_object_ori"))
-    assert c.observation_dim == 263
+                reference_inputs=g1_contract.reference_inputs + ("ref_object_pos", "ref_object_ori"),
+                proprioceptive=False)
+    assert c.observation_dim == 266
     return c
 
 
 @pytest.fixture(scope="module")
 def residual_policy_dir(residual_contract, tmp_path_factory):
-    """policy.onnx + contract.json of a small random actor over the 263 observations."""
+    """policy.onnx + contract.json of a small random actor over the 266 observations."""
     import torch
 
     from mimiclab.deploy.onnx_policy import write_policy_onnx
@@ -141,7 +144,7 @@ def test_target_reports_the_object_terms_and_passes_the_contract(residual_contra
     model = build_model(residual_contract, obj=object_track(load_clip(box_clip)))
     obs = TrackingObservations(model, residual_contract.default_joint_pos, with_object=True)
     names = [t.name for t in obs.target(model).observations]
-    assert names[-4:] == [n for n, _ in OBJECT_TERMS] and sum(t.dim for t in obs.terms) == 263
+    assert names[-4:] == [n for n, _ in OBJECT_TERMS] and sum(t.dim for t in obs.terms) == 266
     check_contract(residual_contract, obs.target(model))
     tracking_only = TrackingObservations(model, residual_contract.default_joint_pos)
     with pytest.raises(ContractError, match="object_pos"):

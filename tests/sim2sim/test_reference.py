@@ -43,6 +43,8 @@ def test_matches_the_task_motion_library(wave, wave_clip, g1_contract):
         assert step.body_pos_w == pytest.approx(fr["body_pos_w"][0, 0].numpy(), abs=1e-5)
         assert step.future_joint_pos == pytest.approx(fr["joint_pos"][0, 1:].numpy(), abs=1e-5)
         assert step.future_anchor_pos_w == pytest.approx(fr["body_pos_w"][0, 1:, 7].numpy(), abs=1e-5)
+        assert step.body_lin_vel_w == pytest.approx(fr["body_lin_vel_w"][0, 0].numpy(), abs=1e-5)
+        assert step.anchor_lin_vel_w == pytest.approx(step.body_lin_vel_w[7])
         dots = np.abs((step.future_anchor_quat_w * fr["body_quat_w"][0, 1:, 7].numpy()).sum(-1))
         assert dots == pytest.approx(np.ones(4), abs=1e-6)
     init = wave.initial_state()

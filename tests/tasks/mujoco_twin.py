@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 
@@ -17,9 +19,10 @@ def g1_contract_from_table():
                     armature=tuple(j.actuator.armature for j in G1.joints),
                     effort_limit=tuple(j.actuator.effort_limit for j in G1.joints),
                     action_scale=per("action_scale"), action_offset=per("default_pos"),
-                    default_joint_pos=per("default_pos"), observations=(ObservationTerm("joint_pos", 29),),
+                    default_joint_pos=per("default_pos"),
+                    observations=(ObservationTerm("joint_pos", 29, 0, ("joint_pos",)),),
                     reference_inputs=(), anchor_body="torso_link", base_body="pelvis", tracked_bodies=("pelvis",),
-                    future_offsets=(1,), physics_dt=0.005, decimation=4)
+                    future_offsets=(1,), physics_dt=0.005, decimation=4, proprioceptive=True)
 
 
 def fixed_root_model(contract, height: float):
@@ -89,3 +92,67 @@ def policy_terms(env) -> dict:
     om = env.observation_manager
     return {name: cfg.func(env, **cfg.params) for name, cfg in
             zip(om.active_terms["policy"], om._group_obs_term_cfgs["policy"])}
+
+
+def group_terms(env, group_cfg) -> dict:
+    """Every term of an observation-group cfg (an ``ObsGroup`` instance, None terms skipped), evaluated on
+    `env` without noise, in the group's order: {name: (N, dim)} (another actor's terms on the same state)."""
+    return {name: cfg.func(env, **cfg.params) for name, cfg in group_cfg.__dict__.items()
+            if cfg is not None and hasattr(cfg, "func")}
+
+
+@contextlib.contextmanager
+def noise_free(env, group: str = "policy"):
+    """The observation manager computes `group` without its noise models inside the block."""
+    cfgs = env.observation_manager._group_obs_term_cfgs[group]
+    saved = [c.noise for c in cfgs]
+    for c in cfgs:
+        c.noise = None
+    try:
+        yield
+    finally:
+        for c, n in zip(cfgs, saved):
+            c.noise = n
+
+
+def robot_state(env, i: int):
+    """sim2sim's RobotState of env i's G1 (positions relative to the env origin, quaternions wxyz)."""
+    from mimiclab.rotations.numpy_ops import quat_apply_inverse
+    from mimiclab.sim2sim.observations import RobotState
+
+    robot = env.scene["robot"]
+    data = robot.data
+    anchor = robot.body_names.index("torso_link")
+    wxyz = lambda x: np.roll(x.double().numpy(), 1)  # noqa: E731  (Isaac Lab XYZW → wxyz)
+    base_quat = wxyz(data.root_link_quat_w.torch[i])
+    return RobotState(
+        joint_pos=data.joint_pos.torch[i].double().numpy(), joint_vel=data.joint_vel.torch[i].double().numpy(),
+        base_quat_w=base_quat,
+        base_ang_vel_b=quat_apply_inverse(base_quat, data.root_link_ang_vel_w.torch[i].double().numpy()),
+        anchor_pos_w=(data.body_link_pos_w.torch[i, anchor] - env.scene.env_origins[i]).double().numpy(),
+        anchor_quat_w=wxyz(data.body_link_quat_w.torch[i, anchor]))
+
+
+def assert_sim2sim_terms_equal(env, isaac: dict, steps, clip_ids, atol: float = 2e-4) -> None:
+    """sim2sim's numpy implementation of the terms named by `isaac` ({name: (N, dim)} from Isaac Lab, in
+    order), fed each env's robot state and its clip's reference at control step steps[i] (clamped to the
+    clip end), equals the Isaac Lab values term by term."""
+    from mimiclab.motion.format import load_motion
+    from mimiclab.robots.g1 import G1
+    from mimiclab.sim2sim.observations import observation_terms
+    from mimiclab.sim2sim.reference import ClipReference
+    from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
+
+    cmd = env.command_manager.get_term("motion")
+    data = env.scene["robot"].data
+    for i in range(env.num_envs):
+        motion = load_motion(cmd.library.clip_paths[int(clip_ids[i])])
+        ref = ClipReference.from_motion(motion, G1.joint_names, TRACKED_BODIES, "torso_link", env.step_dt,
+                                        cmd.future_offsets)
+        k = min(steps[i], int(round(float(cmd.start_times[i]) / env.step_dt)))
+        ours = observation_terms(robot_state(env, i), ref.step(k), env.action_manager.action[i].double().numpy(),
+                                 data.default_joint_pos.torch[i].double().numpy(), names=list(isaac))
+        assert list(ours) == list(isaac)
+        for name, value in ours.items():
+            np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=atol, rtol=0,
+                                       err_msg=f"env {i} term {name}")

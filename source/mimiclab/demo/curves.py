@@ -97,20 +97,25 @@ def _tag_order(tag: str) -> tuple[int, str]:
 
 # The learning figures (the CI learning test and the demo report state the same ones).
 LEARNING_WINDOW = 10  # iterations averaged at each end of a run
+# Leading iterations left out: rsl_rl's episode length averages the episodes that *ended* in an
+# iteration, so the first iterations (24 steps each) only see the episodes short enough to end
+# there — a low bias that would pass for learning.
+LEARNING_SKIP = 5
 EPISODE_LENGTH_TAG = "Train/mean_episode_length"
 
 
 def learning_figures(curves: dict[str, list[float | None]], tracking_terms: tuple[str, ...],
-                     window: int = LEARNING_WINDOW) -> dict[str, float]:
-    """Did the run learn? Means over the first and the last `window` logged iterations of the episode
+                     window: int = LEARNING_WINDOW, skip: int = LEARNING_SKIP) -> dict[str, float]:
+    """Did the run learn? Means over the first `window` logged iterations after the first `skip`
+    (see LEARNING_SKIP) and over the last `window` logged iterations of the episode
     length [control steps] and of the tracking reward (the sum of ``Episode_Reward/<term>`` over
     `tracking_terms`, each an episode sum ÷ the maximum episode length [1/s]), and their ratios
     last ÷ first. Iterations where a curve has no value (None or NaN: no episode ended yet) are left
     out. ValueError when a curve is missing or fewer than 2·window iterations remain."""
     def ends(values: list[float]) -> tuple[float, float]:
-        if len(values) < 2 * window:
-            raise ValueError(f"learning figures: {len(values)} logged iterations, need at least {2 * window}")
-        return sum(values[:window]) / window, sum(values[-window:]) / window
+        if len(values) < skip + 2 * window:
+            raise ValueError(f"learning figures: {len(values)} logged iterations, need at least {skip + 2 * window}")
+        return sum(values[skip:skip + window]) / window, sum(values[-window:]) / window
 
     its = curves.get("iteration") or []
     tags = [EPISODE_LENGTH_TAG, *(f"Episode_Reward/{t}" for t in tracking_terms)]
@@ -122,7 +127,7 @@ def learning_figures(curves: dict[str, list[float | None]], tracking_terms: tupl
     reward = [sum(curves[f"Episode_Reward/{t}"][i] for t in tracking_terms) for i in rows]
     l0, l1 = ends(length)
     r0, r1 = ends(reward)
-    return {"iterations": len(rows), "window": window,
+    return {"iterations": len(rows), "window": window, "skip": skip,
             "episode_length_first": l0, "episode_length_last": l1, "episode_length_ratio": l1 / max(l0, 1e-9),
             "tracking_reward_first": r0, "tracking_reward_last": r1,
             "tracking_reward_ratio": r1 / r0 if r0 > 0 else float("nan")}

@@ -9,6 +9,14 @@ their dims, the anchor and base (IMU) bodies, the reference's future offsets (co
 control rate, and the conventions. It is produced from the task's own managers at export time
 (``mimiclab.rl.export``), never written by hand.
 
+Signals. Every observation term lists the robot-side signals it is computed from (``signals``, from
+the vocabulary :data:`SIGNALS`: joint encoders, the IMU's gyro and gravity direction, the base's world
+position and linear velocity, the reference motion, the object's pose, the last action), and the
+contract states whether the policy is ``proprioceptive``: no term needs ``base_position`` or
+``base_lin_vel`` (:data:`STATE_ESTIMATION_SIGNALS`, which a real G1 only has through a state
+estimator). Both are required in a ``mimiclab.contract/1`` file; an unknown signal name, a term
+without signals or a ``proprioceptive`` flag that contradicts the terms is refused on load.
+
 One function, :func:`check_contract`, is used by play, eval and sim2sim: it compares a contract
 with a :class:`DeploymentTarget` (what the consumer is about to drive) and raises
 :class:`ContractError` with a one-line message naming the first mismatching field.
@@ -31,6 +39,20 @@ ORIENTATION_ENCODING = "rotmat_first_two_columns_rowmajor"  # 6-D orientation ob
 ACTION_OFFSETS = ("default", "reference")  # what the action is added to (see Contract.action_offset_from)
 GAIN_RTOL = 1e-4  # gains are float32 inside simulators
 
+# What a robot can hand an observation term (ObservationTerm.signals):
+SIGNALS = (
+    "joint_pos",      # joint encoders: positions [rad]
+    "joint_vel",      # joint encoders: velocities [rad/s]
+    "imu_gyro",       # the IMU's angular velocity (and the attitude integrated from it, heading included)
+    "imu_gravity",    # the IMU's gravity direction (roll and pitch)
+    "base_position",  # the robot's position in the world [m]: a state estimator (or mocap) on a real robot
+    "base_lin_vel",   # the base's linear velocity [m/s]: a state estimator on a real robot
+    "reference",      # the reference motion (the clip the policy tracks), known ahead of time
+    "object",         # the object's pose relative to the robot (perception)
+    "last_action",    # the policy's own previous output
+)
+STATE_ESTIMATION_SIGNALS = ("base_position", "base_lin_vel")  # not measured by a G1's own sensors
+
 
 class ContractError(ValueError):
     """A contract that does not fit (one line, names the field)."""
@@ -38,11 +60,24 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True)
 class ObservationTerm:
-    """One actor observation term: ``dim`` numbers per step, ``history_length`` steps (0: none)."""
+    """One actor observation term: ``dim`` numbers per step, ``history_length`` steps (0: none), computed
+    from the robot-side ``signals`` (names from :data:`SIGNALS`; ``()`` only in targets that do not
+    state them — a contract file must)."""
 
     name: str
     dim: int
     history_length: int = 0
+    signals: tuple[str, ...] = ()
+
+    @property
+    def needs_state_estimation(self) -> tuple[str, ...]:
+        """The term's signals that a G1 does not measure (:data:`STATE_ESTIMATION_SIGNALS`)."""
+        return tuple(s for s in self.signals if s in STATE_ESTIMATION_SIGNALS)
+
+
+def is_proprioceptive(terms: Sequence[ObservationTerm]) -> bool:
+    """No term needs ``base_position`` or ``base_lin_vel``."""
+    return not any(t.needs_state_estimation for t in terms)
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,7 @@ class Contract:
     future_offsets: tuple[int, ...]  # control steps ahead for the reference terms
     physics_dt: float  # s
     decimation: int
+    proprioceptive: bool  # no observation term needs base_position or base_lin_vel (STATE_ESTIMATION_SIGNALS)
     action_offset_from: str = "default"  # "default": action_offset; "reference": q_ref(t + control_dt)
     quaternion_convention: str = QUATERNION_CONVENTION
     orientation_encoding: str = ORIENTATION_ENCODING
@@ -115,11 +151,14 @@ class Contract:
             if f.name not in d:
                 if f.default is not MISSING or f.default_factory is not MISSING:  # optional
                     continue
-                raise ContractError(f"{source}: missing field '{f.name}'")
+                hint = (" (a contract written before signals were recorded: export the checkpoint again)"
+                        if f.name == "proprioceptive" else "")
+                raise ContractError(f"{source}: missing field '{f.name}'{hint}")
             out[f.name] = d[f.name]
+        out["observations"] = _parse_terms(out["observations"], source)
+        if not isinstance(out["proprioceptive"], bool):
+            raise ContractError(f"{source}: proprioceptive is {out['proprioceptive']!r}, expected true or false")
         try:
-            out["observations"] = tuple(ObservationTerm(str(t["name"]), int(t["dim"]), int(t.get("history_length", 0)))
-                                        for t in out["observations"])
             for k in ("joint_names", "reference_inputs", "tracked_bodies"):
                 out[k] = tuple(str(x) for x in out[k])
             out["future_offsets"] = tuple(int(x) for x in out["future_offsets"])
@@ -138,6 +177,32 @@ class Contract:
             raise ContractError(f"{source}: control_dt is {d['control_dt']} but physics_dt·decimation is "
                                 f"{c.control_dt}")
         return c
+
+
+def _parse_terms(raw, source: str) -> tuple[ObservationTerm, ...]:
+    """The observation terms of a contract file, each with its known, non-empty signals."""
+    if not isinstance(raw, list):
+        raise ContractError(f"{source}: observations is not a list")
+    terms = []
+    for t in raw:
+        try:
+            name = str(t["name"])
+            dim, hist = int(t["dim"]), int(t.get("history_length", 0))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ContractError(f"{source}: malformed observation term ({type(e).__name__}: {e})") from e
+        if "signals" not in t:
+            raise ContractError(f"{source}: observation '{name}' lists no signals (a contract written before "
+                                "signals were recorded: export the checkpoint again)")
+        signals = t["signals"]
+        if not isinstance(signals, list) or not signals or not all(isinstance(s, str) for s in signals):
+            raise ContractError(f"{source}: observation '{name}' signals must be a non-empty list of names, "
+                                f"got {signals!r}")
+        unknown = [s for s in signals if s not in SIGNALS]
+        if unknown:
+            raise ContractError(f"{source}: observation '{name}' needs unknown signal '{unknown[0]}' (known: "
+                                f"{', '.join(SIGNALS)})")
+        terms.append(ObservationTerm(name, dim, hist, tuple(signals)))
+    return tuple(terms)
 
 
 _PER_JOINT = ("kp", "kd", "armature", "effort_limit", "action_scale", "action_offset", "default_joint_pos")
@@ -162,6 +227,13 @@ def _check_self_consistent(c: Contract, source: str) -> None:
     missing = [r for r in c.reference_inputs if r not in {t.name for t in c.observations}]
     if missing:
         raise ContractError(f"{source}: reference input '{missing[0]}' is not an observation term")
+    needy = next((t for t in c.observations if t.needs_state_estimation), None)
+    if c.proprioceptive and needy is not None:
+        raise ContractError(f"{source}: proprioceptive is true but observation '{needy.name}' needs "
+                            f"{needy.needs_state_estimation[0]}")
+    if not c.proprioceptive and needy is None:
+        raise ContractError(f"{source}: proprioceptive is false but no observation needs "
+                            f"{' or '.join(STATE_ESTIMATION_SIGNALS)}")
     if not (c.physics_dt > 0 and c.decimation >= 1):
         raise ContractError(f"{source}: physics_dt {c.physics_dt} / decimation {c.decimation} must be positive")
     if c.action_offset_from not in ACTION_OFFSETS:
@@ -211,6 +283,7 @@ class DeploymentTarget:
     action_scale: Sequence[float] | None = None
     action_offset: Sequence[float] | None = None
     action_offset_from: str | None = None
+    available_signals: Sequence[str] | None = None  # what the robot measures (SIGNALS); None: not checked
     quaternion_convention: str = QUATERNION_CONVENTION
 
 
@@ -229,6 +302,13 @@ def check_contract(contract: Contract, target: DeploymentTarget, source: str = C
                             f"the action to {target.action_offset_from!r}")
     if target.observations is not None:
         _check_observations(contract.observations, tuple(target.observations), source)
+    if target.available_signals is not None:
+        have = set(target.available_signals)
+        for t in contract.observations:
+            lack = [s for s in t.signals if s not in have]
+            if lack:
+                raise ContractError(f"{source}: observation '{t.name}' needs {lack[0]}, which the target does not "
+                                    "provide")
     if target.physics_dt is not None and not math.isclose(contract.physics_dt, target.physics_dt, rel_tol=1e-6):
         raise ContractError(f"{source}: physics_dt is {contract.physics_dt:g} s but the target runs at "
                             f"{target.physics_dt:g} s")
@@ -280,3 +360,6 @@ def _check_observations(have: tuple[ObservationTerm, ...], want: tuple[Observati
         if a.history_length != b.history_length:
             raise ContractError(f"{source}: observation '{a.name}' has history_length {a.history_length} but the "
                                 f"target uses {b.history_length}")
+        if b.signals and tuple(a.signals) != tuple(b.signals):
+            raise ContractError(f"{source}: observation '{a.name}' needs signals {list(a.signals)} but the target "
+                                f"computes it from {list(b.signals)}")

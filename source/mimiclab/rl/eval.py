@@ -3,7 +3,8 @@
     report = evaluate("logs/rsl_rl/g1_tracking/<run>/model_100.pt", ["clips/"], device="cpu",
                       output_dir="eval_out")            # also writes eval_out/metrics.json
 
-The task is ``Mimic-Track-G1-Play`` (no observation noise, no pushes, no reset noise, clips handed
+The task is ``Mimic-Track-G1-Play`` (``Mimic-Track-G1-StateEstimation-Play`` for a run of that variant,
+read from the run's ``contract.json``; no observation noise, no pushes, no reset noise, clips handed
 out in order from t = 0 by the evaluation walker), one env per clip by default (``num_envs`` smaller
 than the number of clips: envs take the next clip when they finish). The episode length is set to
 cover the longest clip, so an episode ends when its clip ends (success) or a termination fires
@@ -94,7 +95,7 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
     if task is None:
         from mimiclab.rl.export import task_for_checkpoint
 
-        task = task_for_checkpoint(state)
+        task = task_for_checkpoint(state, checkpoint_path=checkpoint)
     if num_envs is not None and num_envs < 1:
         raise EvalError(f"num_envs must be positive, got {num_envs}")
     if output_dir is not None:

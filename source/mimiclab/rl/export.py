@@ -6,6 +6,11 @@ task's own managers (never written by hand, so it cannot drift from training).
 Training calls :func:`export_runner` at its end (``<run>/exported/``) and writes the contract at its
 start (``<run>/contract.json``), so every checkpoint has a contract beside it; eval and play check
 that contract against the env they build (:func:`check_checkpoint_contract`).
+
+Signals: every actor term's robot-side signals come from ``mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS``
+(a term missing there is an :class:`ExportError`); the contract is ``proprioceptive`` when no term needs
+``base_position`` or ``base_lin_vel``. A task that declares ``proprioceptive = True`` in its env cfg
+(``Mimic-Track-G1``) is refused when one of its actor terms needs either.
 """
 
 from __future__ import annotations
@@ -21,10 +26,15 @@ from mimiclab.deploy.contract import (
     DeploymentTarget,
     ObservationTerm,
     check_contract,
+    is_proprioceptive,
     load_contract,
 )
+from mimiclab.deploy.tracking_mdp import ACTOR_TERM_SIGNALS
 
 EXPORT_TASK = "Mimic-Track-G1-Play"
+# the Play task a tracking run's checkpoints are evaluated and exported in, by the run's training task
+TRACKING_PLAY_TASKS = {"Mimic-Track-G1": EXPORT_TASK,
+                       "Mimic-Track-G1-StateEstimation": "Mimic-Track-G1-StateEstimation-Play"}
 POLICY_GROUP = "policy"
 ACTION_TERM = "joint_pos"
 COMMAND = "motion"
@@ -39,8 +49,13 @@ def _values(x, ids) -> tuple[float, ...]:
     return tuple(float(v) for v in t[0, ids].tolist())
 
 
-def contract_from_env(env, task: str) -> Contract:
-    """The deployment contract of a built tracking env (``gym.make`` result or its ``unwrapped``)."""
+def contract_from_env(env, task: str, proprioceptive: bool | None = None) -> Contract:
+    """The deployment contract of a built tracking env (``gym.make`` result or its ``unwrapped``).
+
+    Each actor term's signals come from ``ACTOR_TERM_SIGNALS`` (ExportError naming a term it lacks).
+    proprioceptive: the label asked for (None: the env cfg's ``proprioceptive``, absent = no claim);
+    True is refused with an ExportError naming the first term that needs base_position or base_lin_vel.
+    The written ``proprioceptive`` field is what the terms' signals say."""
     import torch
 
     base = getattr(env, "unwrapped", env)
@@ -66,8 +81,19 @@ def contract_from_env(env, task: str) -> Contract:
     names = list(om.active_terms[POLICY_GROUP])
     dims = om.group_obs_term_dim[POLICY_GROUP]
     cfgs = om._group_obs_term_cfgs[POLICY_GROUP]
-    observations = tuple(ObservationTerm(name, int(dim[-1]), int(cfg.history_length or 0))
+    unknown = [name for name in names if name not in ACTOR_TERM_SIGNALS]
+    if unknown:
+        raise ExportError(f"{task}: actor observation term '{unknown[0]}' is not in "
+                          "mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS; add the robot signals it needs there")
+    observations = tuple(ObservationTerm(name, int(dim[-1]), int(cfg.history_length or 0), ACTOR_TERM_SIGNALS[name])
                          for name, dim, cfg in zip(names, dims, cfgs))
+    if proprioceptive is None:
+        proprioceptive = getattr(base.cfg, "proprioceptive", None)
+    needy = next((t for t in observations if t.needs_state_estimation), None)
+    if proprioceptive and needy is not None:
+        raise ExportError(f"{task}: the actor is labelled proprioceptive but its observation '{needy.name}' needs "
+                          f"{needy.needs_state_estimation[0]} (a state estimator on the robot); drop the term or "
+                          "set the env cfg's proprioceptive = False")
     reference = tuple(name for name in names if name.startswith("ref_"))  # the reference motion's terms
     cmd = base.command_manager.get_term(COMMAND)
     data = robot.data
@@ -82,6 +108,7 @@ def contract_from_env(env, task: str) -> Contract:
         reference_inputs=reference, anchor_body=cmd.cfg.anchor_body_name, base_body=robot.body_names[0],
         tracked_bodies=tuple(cmd.body_names), future_offsets=tuple(cmd.future_offsets),
         physics_dt=float(base.physics_dt), decimation=int(base.cfg.decimation),
+        proprioceptive=is_proprioceptive(observations),
         action_offset_from=str(getattr(action.cfg, "offset_from", "default")))
 
 
@@ -192,12 +219,28 @@ def is_tracking_env(env) -> bool:
 RESIDUAL_EXPORT_TASK = "Mimic-Residual-Box-G1-Play"
 
 
-def task_for_checkpoint(checkpoint: str | os.PathLike | dict) -> str:
+def task_for_checkpoint(checkpoint: str | os.PathLike | dict, checkpoint_path: str | os.PathLike | None = None) -> str:
     """The Play task a checkpoint (path or loaded dict) runs in: the residual box task for a residual
-    actor, else tracking."""
+    actor, else the Play variant of the tracking task named by the run's ``contract.json`` (beside the
+    checkpoint at `checkpoint_path`, or at `checkpoint` when it is a path), else ``Mimic-Track-G1-Play``."""
     from mimiclab.rl.residual import residual_actor_settings
 
-    return RESIDUAL_EXPORT_TASK if residual_actor_settings(checkpoint) else EXPORT_TASK
+    if residual_actor_settings(checkpoint):
+        return RESIDUAL_EXPORT_TASK
+    path = checkpoint_path if checkpoint_path is not None else (None if isinstance(checkpoint, dict) else checkpoint)
+    if path is not None:
+        import json
+
+        try:  # only the task name: the contract itself is checked against the built env later
+            trained = json.loads((Path(path).parent / CONTRACT_FILE).read_text()).get("task")
+        except (OSError, ValueError, AttributeError):
+            trained = None
+        if isinstance(trained, str):
+            if trained in TRACKING_PLAY_TASKS:
+                return TRACKING_PLAY_TASKS[trained]
+            if trained in TRACKING_PLAY_TASKS.values():
+                return trained
+    return EXPORT_TASK
 
 
 def _standing_clip(folder: Path, with_box: bool = False) -> Path:
@@ -230,7 +273,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out_dir: str | os.PathLike,
     from mimiclab.rl.eval import load_actor_state
 
     state = load_actor_state(checkpoint, device)
-    task = task or task_for_checkpoint(state)
+    task = task or task_for_checkpoint(state, checkpoint_path=checkpoint)
     import gymnasium as gym
     from isaaclab.cli import load_external_tasks
     from isaaclab_tasks.utils.parse_cfg import parse_env_cfg

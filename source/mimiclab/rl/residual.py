@@ -22,7 +22,7 @@ Modes, one code path (:class:`ResidualMLPModel`):
   first ``base.observation_dim`` values of the policy observations (the base contract's terms must be a
   prefix of the task's; checked), plus a residual head (own EmpiricalNormalization over the whole policy
   group, MLP with its last layer scaled by ``residual_gain`` = 0.01) and a Gaussian over the sum with
-  initial std 0.1. Mean = base(obs[:, :245]) + head(obs).
+  initial std 0.1. Mean = base(obs[:, :248]) + head(obs).
 * ``finetune`` — the base network made trainable, initialised from the base. It also sees the object terms:
   its first layer is widened with zero weights for them (so at iteration 0 it acts exactly as the base); the
   base normaliser stays fixed for the base's inputs (the pretrained weights are tied to it), a fresh

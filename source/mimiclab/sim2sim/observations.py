@@ -1,25 +1,38 @@
 """The tracking policy's observation terms computed from a MuJoCo state (independent of Isaac Lab).
 
-    obs = TrackingObservations(model, contract.default_joint_pos)
-    check_contract(contract, obs.target(model))          # names, dims, order, timing, bodies
+    obs = TrackingObservations(model, contract.default_joint_pos, term_names=[t.name for t in contract.observations])
+    check_contract(contract, obs.target(model))          # names, dims, order, signals, timing, bodies
     terms = obs.compute(model, data, ref.step(k), last_action)   # {name: (dim,) float64}
 
-Terms, in order (the ``Mimic-Track-G1`` policy group; K future offsets, J joints):
+The term set comes from the contract's term names (any of the terms below, in the contract's order; a
+name sim2sim does not implement is a one-line ValueError). The ``Mimic-Track-G1`` policy group (the
+proprioceptive default, :data:`TERM_NAMES`; K future offsets, J joints):
 
-=====================  =====  =====================================================================
-``ref_joint_pos``      K·J    reference joint positions at t + k·control_dt [rad]
-``ref_anchor_pos``     K·3    reference anchor positions there, in the robot's anchor frame [m]
-``ref_anchor_ori``     K·6    reference anchor orientations relative to the robot's anchor, each
-                              R[:, :2] flattened row by row
-``projected_gravity``  3      world (0, 0, −1) in the base (pelvis) frame
-``base_ang_vel``       3      base angular velocity in the base frame [rad/s]
-``joint_pos``          J      q − default_joint_pos [rad]
-``joint_vel``          J      q̇ [rad/s]
-``actions``            J      the previous raw policy action (zeros at the start)
-=====================  =====  =====================================================================
+========================  =====  ==================================================================
+``ref_joint_pos``         K·J    reference joint positions at t + k·control_dt [rad]
+``ref_anchor_pos_local``  K·3    reference anchor positions there, in the reference's anchor frame
+                                 now: R_ref(t)ᵀ (p_ref(t + k·dt) − p_ref(t)) [m] (reference only)
+``ref_anchor_lin_vel``    3      reference anchor linear velocity now in its own frame:
+                                 R_ref(t)ᵀ v_ref(t) [m/s] (reference only)
+``ref_anchor_ori``        K·6    reference anchor orientations relative to the robot's anchor, each
+                                 R[:, :2] flattened row by row
+``projected_gravity``     3      world (0, 0, −1) in the base (pelvis) frame
+``base_ang_vel``          3      base angular velocity in the base frame [rad/s]
+``joint_pos``             J      q − default_joint_pos [rad]
+``joint_vel``             J      q̇ [rad/s]
+``actions``               J      the previous raw policy action (zeros at the start)
+========================  =====  ==================================================================
 
-With an object (the ``Mimic-Residual-*`` policy group, ``TrackingObservations(..., with_object=True)``,
-``mimiclab.tasks.residual.mdp.observations``), four more terms follow, in the robot's anchor frame:
+The ``Mimic-Track-G1-StateEstimation`` policy group (:data:`STATE_ESTIMATION_TERM_NAMES`) has instead of
+the two reference-only anchor terms, after ``ref_joint_pos``:
+
+========================  =====  ==================================================================
+``ref_anchor_pos``        K·3    reference anchor positions at t + k·control_dt in the robot's
+                                 anchor frame: R_aᵀ (p_ref − p_a) [m] (the robot's world position)
+========================  =====  ==================================================================
+
+With an object (the ``Mimic-Residual-*`` policy group, ``mimiclab.tasks.residual.mdp.observations``),
+four more terms follow, in the robot's anchor frame:
 
 =====================  =====  =====================================================================
 ``object_pos``         3      the object's position in the anchor frame [m]
@@ -31,7 +44,8 @@ With an object (the ``Mimic-Residual-*`` policy group, ``TrackingObservations(..
 
 :func:`observation_terms` is the pure function of a :class:`RobotState`; :meth:`compute` reads that
 state from MuJoCo (xpos/xquat of the anchor, the free joint's qpos/qvel — MuJoCo's free-joint
-angular velocity qvel[3:6] is already in the body frame).
+angular velocity qvel[3:6] is already in the body frame). The signals each term needs on a robot:
+``mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS`` (carried into :meth:`TrackingObservations.target`).
 """
 
 from __future__ import annotations
@@ -42,12 +56,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from mimiclab.deploy.contract import DeploymentTarget, ObservationTerm
+from mimiclab.deploy.tracking_mdp import PROPRIOCEPTIVE_ACTOR_TERMS, STATE_ESTIMATION_ACTOR_TERMS, term_signals
 from mimiclab.robots.g1 import G1
 from mimiclab.sim2sim.reference import ReferenceStep
 from mimiclab.rotations.numpy_ops import ori6_from_quat, quat_apply_inverse, quat_conjugate, quat_mul
 
-TERM_NAMES = ("ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori", "projected_gravity", "base_ang_vel",
-              "joint_pos", "joint_vel", "actions")
+TERM_NAMES = PROPRIOCEPTIVE_ACTOR_TERMS  # the default (Mimic-Track-G1) policy group
+STATE_ESTIMATION_TERM_NAMES = STATE_ESTIMATION_ACTOR_TERMS  # Mimic-Track-G1-StateEstimation
 OBJECT_TERM_NAMES = ("object_pos", "object_ori", "ref_object_pos", "ref_object_ori")
 OBJECT_TERM_DIMS = (3, 6, 3, 6)
 DEFAULT_FUTURE_OFFSETS = (1, 2, 4, 8)  # control steps (the task's MotionCommandCfg)
@@ -83,20 +98,60 @@ def anchor_frame_ori6(frame_quat_w: np.ndarray, quat_w: np.ndarray) -> np.ndarra
     return ori6_from_quat(quat_mul(quat_conjugate(frame_quat_w)[None], np.asarray(quat_w))).reshape(-1, 6)
 
 
+def _ref_anchor_lin_vel(ref: ReferenceStep) -> np.ndarray:
+    if ref.anchor_lin_vel_w is None:
+        raise ValueError("observation 'ref_anchor_lin_vel' needs the reference's body linear velocities "
+                         "(ReferenceStep.body_lin_vel_w)")
+    return quat_apply_inverse(ref.anchor_quat_w, np.asarray(ref.anchor_lin_vel_w, dtype=np.float64))
+
+
+# name → f(state, ref, last_action, default_joint_pos) -> (dim,) float64 (the object terms: below)
+_TERMS = {
+    "ref_joint_pos": lambda s, r, a, d: np.asarray(r.future_joint_pos, dtype=np.float64).reshape(-1),
+    "ref_anchor_pos": lambda s, r, a, d: anchor_frame_pos(s.anchor_pos_w, s.anchor_quat_w,
+                                                          r.future_anchor_pos_w).reshape(-1),
+    "ref_anchor_pos_local": lambda s, r, a, d: anchor_frame_pos(np.asarray(r.anchor_pos_w, dtype=np.float64),
+                                                                r.anchor_quat_w, r.future_anchor_pos_w).reshape(-1),
+    "ref_anchor_lin_vel": lambda s, r, a, d: _ref_anchor_lin_vel(r),
+    "ref_anchor_ori": lambda s, r, a, d: anchor_frame_ori6(s.anchor_quat_w, r.future_anchor_quat_w).reshape(-1),
+    "projected_gravity": lambda s, r, a, d: quat_apply_inverse(s.base_quat_w, GRAVITY_DIR),
+    "base_ang_vel": lambda s, r, a, d: np.asarray(s.base_ang_vel_b, dtype=np.float64).copy(),
+    "joint_pos": lambda s, r, a, d: np.asarray(s.joint_pos, dtype=np.float64) - np.asarray(d),
+    "joint_vel": lambda s, r, a, d: np.asarray(s.joint_vel, dtype=np.float64).copy(),
+    "actions": lambda s, r, a, d: np.asarray(a, dtype=np.float64).copy(),
+}
+IMPLEMENTED_TERMS = tuple(_TERMS) + OBJECT_TERM_NAMES
+
+
+def term_dims(num_joints: int, num_futures: int) -> dict[str, int]:
+    """Numbers per step of every implemented term for J joints and K future offsets."""
+    J, K = int(num_joints), int(num_futures)
+    return {"ref_joint_pos": K * J, "ref_anchor_pos": K * 3, "ref_anchor_pos_local": K * 3, "ref_anchor_lin_vel": 3,
+            "ref_anchor_ori": K * 6, "projected_gravity": 3, "base_ang_vel": 3, "joint_pos": J, "joint_vel": J,
+            "actions": J, **dict(zip(OBJECT_TERM_NAMES, OBJECT_TERM_DIMS))}
+
+
+def check_term_names(names: Sequence[str]) -> tuple[str, ...]:
+    """`names` as a tuple; ValueError (one line) naming the first term sim2sim does not implement, or a
+    name given twice."""
+    names = tuple(str(n) for n in names)
+    unknown = [n for n in names if n not in IMPLEMENTED_TERMS]
+    if unknown:
+        raise ValueError(f"observation term '{unknown[0]}' is not implemented by sim2sim (it computes "
+                         f"{', '.join(IMPLEMENTED_TERMS)})")
+    dup = [n for n in names if names.count(n) > 1]
+    if dup:
+        raise ValueError(f"observation term '{dup[0]}' is listed twice")
+    return names
+
+
 def observation_terms(state: RobotState, ref: ReferenceStep, last_action: np.ndarray,
-                      default_joint_pos: np.ndarray) -> dict[str, np.ndarray]:
-    """{term: (dim,) float64} in :data:`TERM_NAMES` order (module docstring)."""
-    return {
-        "ref_joint_pos": np.asarray(ref.future_joint_pos, dtype=np.float64).reshape(-1),
-        "ref_anchor_pos": anchor_frame_pos(state.anchor_pos_w, state.anchor_quat_w,
-                                           ref.future_anchor_pos_w).reshape(-1),
-        "ref_anchor_ori": anchor_frame_ori6(state.anchor_quat_w, ref.future_anchor_quat_w).reshape(-1),
-        "projected_gravity": quat_apply_inverse(state.base_quat_w, GRAVITY_DIR),
-        "base_ang_vel": np.asarray(state.base_ang_vel_b, dtype=np.float64).copy(),
-        "joint_pos": np.asarray(state.joint_pos, dtype=np.float64) - np.asarray(default_joint_pos),
-        "joint_vel": np.asarray(state.joint_vel, dtype=np.float64).copy(),
-        "actions": np.asarray(last_action, dtype=np.float64).copy(),
-    }
+                      default_joint_pos: np.ndarray, names: Sequence[str] = TERM_NAMES) -> dict[str, np.ndarray]:
+    """{term: (dim,) float64} of the terms `names` (default :data:`TERM_NAMES`), in that order (module
+    docstring); ValueError for a name sim2sim does not implement, or object terms without an object."""
+    names = check_term_names(names)
+    obj = object_observation_terms(state, ref) if any(n in OBJECT_TERM_NAMES for n in names) else {}
+    return {n: obj[n] if n in obj else _TERMS[n](state, ref, last_action, default_joint_pos) for n in names}
 
 
 def object_observation_terms(state: RobotState, ref: ReferenceStep) -> dict[str, np.ndarray]:
@@ -117,14 +172,15 @@ class TrackingObservations:
     """The policy observations of the tracking task, read from MuJoCo (module docstring).
 
     model: the ``mujoco.MjModel`` (addresses are resolved once); default_joint_pos (J,) [rad] in
-    `joint_names` order; future_offsets in control steps; anchor/base body names. with_object: the
-    object terms follow (the model must hold the object, ``build_model(..., obj=...)``;
-    ``object_index`` locates it, None without).
+    `joint_names` order; future_offsets in control steps; anchor/base body names. term_names: the
+    policy's terms in order (a contract's names; ValueError for one sim2sim does not implement); None:
+    :data:`TERM_NAMES`, plus :data:`OBJECT_TERM_NAMES` with `with_object`. With any object term the
+    model must hold the object (``build_model(..., obj=...)``; ``object_index`` locates it, None without).
     """
 
     def __init__(self, model, default_joint_pos: Sequence[float], joint_names: Sequence[str] = G1.joint_names,
                  future_offsets: Sequence[int] = DEFAULT_FUTURE_OFFSETS, anchor_body: str = ANCHOR_BODY,
-                 base_body: str = BASE_BODY, with_object: bool = False):
+                 base_body: str = BASE_BODY, with_object: bool = False, term_names: Sequence[str] | None = None):
         from mimiclab.sim2sim.model import ObjectIndex, RobotIndex
 
         self.joint_names = tuple(joint_names)
@@ -138,18 +194,17 @@ class TrackingObservations:
         self.anchor_id, self.base_id = self.index.body_ids(model, [anchor_body, base_body])
         if self.base_id != self.index.root_body:
             raise ValueError(f"base body '{base_body}' is not the floating base of the model")
-        self.with_object = bool(with_object)
+        if term_names is None:
+            term_names = TERM_NAMES + (OBJECT_TERM_NAMES if with_object else ())
+        self.term_names = check_term_names(term_names)
+        self.with_object = any(n in OBJECT_TERM_NAMES for n in self.term_names)
         self.object_index = ObjectIndex(model) if self.with_object else None
 
     @property
     def terms(self) -> tuple[ObservationTerm, ...]:
-        """(name, dim) of every term, in order."""
-        J, K = len(self.joint_names), len(self.future_offsets)
-        dims = (K * J, K * 3, K * 6, 3, 3, J, J, J)
-        terms = tuple(ObservationTerm(n, d) for n, d in zip(TERM_NAMES, dims))
-        if self.with_object:
-            terms += tuple(ObservationTerm(n, d) for n, d in zip(OBJECT_TERM_NAMES, OBJECT_TERM_DIMS))
-        return terms
+        """(name, dim, signals) of every term, in order."""
+        dims = term_dims(len(self.joint_names), len(self.future_offsets))
+        return tuple(ObservationTerm(n, dims[n], 0, term_signals(n)) for n in self.term_names)
 
     def target(self, model=None) -> DeploymentTarget:
         """What this implementation drives, for ``check_contract``; with `model`, kp/kd are the
@@ -179,7 +234,4 @@ class TrackingObservations:
     def compute(self, model, data, reference_step: ReferenceStep, last_action: np.ndarray) -> dict[str, np.ndarray]:
         """{term: (dim,) float64} from the MuJoCo state and the reference at the current time."""
         state = self.robot_state(model, data)
-        terms = observation_terms(state, reference_step, last_action, self.default_joint_pos)
-        if self.with_object:
-            terms.update(object_observation_terms(state, reference_step))
-        return terms
+        return observation_terms(state, reference_step, last_action, self.default_joint_pos, self.term_names)

@@ -10,7 +10,8 @@ joints, shortest-arc slerp for quaternions; futures are at t + k·control_dt for
 offsets, clamped at the clip end. The episode ends after the first control step whose time reaches
 the duration (``num_steps``). Joints follow the given joint names and bodies the tracked body names
 (mapped by name, never by file order). Root velocities for the reset are finite differences of the
-root trajectory (world frame), as ``MotionLibrary`` computes them.
+root trajectory (world frame), as ``MotionLibrary`` computes them; body linear velocities are the
+motion file's ``body_lin_vel_w`` (lerped, as ``MotionLibrary``).
 
 Objects (loco-manipulation clips, ``mimiclab.motion.objects``): with ``with_object=True`` the clip's
 object pose is sampled the same way (position linear, quaternion slerp; velocities are finite
@@ -37,7 +38,8 @@ class ReferenceStep:
     """The reference at one control step (world frame, quaternions wxyz).
 
     joint_pos, joint_vel (J,) [rad, rad/s]; body_pos_w (B,3) [m], body_quat_w (B,4) of the tracked
-    bodies; future_joint_pos (K,J) [rad]; future_anchor_pos_w (K,3) [m]; future_anchor_quat_w (K,4).
+    bodies; future_joint_pos (K,J) [rad]; future_anchor_pos_w (K,3) [m]; future_anchor_quat_w (K,4);
+    body_lin_vel_w (B,3) [m/s] (None where a hand-made step leaves it out).
     """
 
     time: float
@@ -51,10 +53,16 @@ class ReferenceStep:
     future_anchor_quat_w: np.ndarray
     object_pos_w: np.ndarray | None = None  # (3,) [m], clips with an object
     object_quat_w: np.ndarray | None = None  # (4,) wxyz
+    body_lin_vel_w: np.ndarray | None = None  # (B,3) [m/s]
 
     @property
     def anchor_pos_w(self) -> np.ndarray:
         return self.body_pos_w[self.anchor_index]
+
+    @property
+    def anchor_lin_vel_w(self) -> np.ndarray | None:
+        """The reference anchor's linear velocity (3,) [m/s], world frame (None without body velocities)."""
+        return None if self.body_lin_vel_w is None else self.body_lin_vel_w[self.anchor_index]
 
     @property
     def anchor_quat_w(self) -> np.ndarray:
@@ -91,9 +99,10 @@ class ClipReference:
     def __init__(self, name: str, fps: float, joint_pos: np.ndarray, joint_vel: np.ndarray,
                  root_pos: np.ndarray, root_quat: np.ndarray, body_pos_w: np.ndarray, body_quat_w: np.ndarray,
                  joint_names: Sequence[str], body_names: Sequence[str], anchor_body: str, control_dt: float,
-                 future_offsets: Sequence[int], obj=None):
+                 future_offsets: Sequence[int], obj=None, body_lin_vel_w: np.ndarray | None = None):
         """Frame arrays (T, ...) in the given name orders; see :meth:`from_motion`. obj: the clip's
-        ``ObjectTrack`` (pose per frame) or None."""
+        ``ObjectTrack`` (pose per frame) or None. body_lin_vel_w (T,B,3) [m/s]: the file's body
+        velocities (None: finite differences of body_pos_w)."""
         if anchor_body not in body_names:
             raise ValueError(f"{name}: anchor body '{anchor_body}' is not among the tracked bodies")
         if not (control_dt > 0):
@@ -110,6 +119,8 @@ class ClipReference:
         f64 = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731
         self._lin = {"joint_pos": f64(joint_pos), "joint_vel": f64(joint_vel), "body_pos_w": f64(body_pos_w),
                      "root_pos": f64(root_pos)}
+        self._lin["body_lin_vel_w"] = (f64(body_lin_vel_w) if body_lin_vel_w is not None
+                                       else linear_velocity(self._lin["body_pos_w"], 1.0 / self.fps))
         q = np.concatenate([f64(root_quat)[:, None], f64(body_quat_w)], axis=1)
         self._quat = quat_normalize(q)  # (T, 1+B, 4)
         dt = 1.0 / self.fps
@@ -144,7 +155,8 @@ class ClipReference:
                 raise ValueError(f"{name}: clip carries no object (object_* arrays), but the policy observes one")
         m = motion.select(list(joint_names), list(body_names), where=name)
         return cls(name, m.fps, m.joint_pos, m.joint_vel, m.root_pos_w, m.root_quat_w, m.body_pos_w,
-                   m.body_quat_w, joint_names, body_names, anchor_body, control_dt, future_offsets, obj=obj)
+                   m.body_quat_w, joint_names, body_names, anchor_body, control_dt, future_offsets, obj=obj,
+                   body_lin_vel_w=m.body_lin_vel_w)
 
     @property
     def num_steps(self) -> int:
@@ -153,7 +165,7 @@ class ClipReference:
 
     def sample(self, times: np.ndarray) -> dict[str, np.ndarray]:
         """Fields at `times` (N,) [s] (clamped to [0, duration]): joint_pos, joint_vel, body_pos_w,
-        root_pos, root_lin_vel, root_ang_vel (N, ...), root_quat (N,4), body_quat_w (N,B,4); with an
+        body_lin_vel_w, root_pos, root_lin_vel, root_ang_vel (N, ...), root_quat (N,4), body_quat_w (N,B,4); with an
         object also object_pos, object_lin_vel, object_ang_vel (N,3) and object_quat (N,4)."""
         t = np.clip(np.asarray(times, dtype=np.float64).reshape(-1), 0.0, self.duration)
         s = t * self.fps
@@ -183,7 +195,8 @@ class ClipReference:
                              future_joint_pos=f["joint_pos"][1:], future_anchor_pos_w=f["body_pos_w"][1:, a],
                              future_anchor_quat_w=f["body_quat_w"][1:, a],
                              object_pos_w=f["object_pos"][0] if obj else None,
-                             object_quat_w=f["object_quat"][0] if obj else None)
+                             object_quat_w=f["object_quat"][0] if obj else None,
+                             body_lin_vel_w=f["body_lin_vel_w"][0])
 
     def initial_state(self) -> RootState:
         """The robot's reset state: the reference at t = 0."""

@@ -16,6 +16,10 @@ Output: ``metrics.json`` ``{"policy", "task", "device", "simulator", "units", "p
 also ``episodes``, ``episode_success_rate`` and ``terminations``), ``<clip>_tracking.png`` per clip,
 and the video (first episode of every clip) when asked.
 
+The observation terms are the contract's (by name, in its order: the proprioceptive ``Mimic-Track-G1``
+set, the ``-StateEstimation`` set, the residual set; ``mimiclab.sim2sim.observations``); a term sim2sim
+does not implement is refused with a one-line ContractError before anything runs.
+
 Residual loco-manipulation policies (the contract observes ``object_pos``, ``object_ori``,
 ``ref_object_pos``, ``ref_object_ori``): every clip must carry an object (the same one: shape, size,
 mass), which becomes a free body of the MuJoCo model (``model.add_object``), is reset to the clip's
@@ -237,7 +241,8 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
     try:
         model = build_model(contract, friction_scale=p.friction_scale, added_mass=p.added_mass,
                             added_mass_body=p.added_mass_body, obj=obj)
-        obs = TrackingObservations(model, contract.default_joint_pos, with_object=obj is not None)
+        obs = TrackingObservations(model, contract.default_joint_pos,
+                                   term_names=[t.name for t in contract.observations])
     except ValueError as e:
         raise ContractError(f"{Path(policy_dir) / 'contract.json'}: {e}") from e
     target = obs.target(model)

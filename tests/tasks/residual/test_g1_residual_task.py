@@ -10,8 +10,8 @@ import torch
 
 TASK = "Mimic-Residual-Box-G1"
 NUM_ENVS = 4
-TRACK_POLICY_DIM, TRACK_CRITIC_DIM = 245, 403
-POLICY_DIM = TRACK_POLICY_DIM + 3 + 6 + 3 + 6  # 263
+TRACK_POLICY_DIM, TRACK_CRITIC_DIM = 248, 403  # the proprioceptive Mimic-Track-G1 actor
+POLICY_DIM = TRACK_POLICY_DIM + 3 + 6 + 3 + 6  # 266
 CRITIC_DIM = TRACK_CRITIC_DIM + 3 + 6 + 3 + 6 + 3 + 3  # 427
 
 
@@ -81,8 +81,8 @@ def test_observation_layout(env):
     assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
     names = om.active_terms["policy"]
     assert names[-4:] == ["object_pos", "object_ori", "ref_object_pos", "ref_object_ori"], names
-    assert names[:8] == ["ref_joint_pos", "ref_anchor_pos", "ref_anchor_ori", "projected_gravity", "base_ang_vel",
-                         "joint_pos", "joint_vel", "actions"]
+    assert names[:9] == ["ref_joint_pos", "ref_anchor_pos_local", "ref_anchor_lin_vel", "ref_anchor_ori",
+                         "projected_gravity", "base_ang_vel", "joint_pos", "joint_vel", "actions"]
     assert om.active_terms["critic"][-2:] == ["object_lin_vel", "object_ang_vel"]
 
 
@@ -185,7 +185,7 @@ def test_pointcloud_term_cost_vs_env_step(env):
 
 def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twin):
     """Issue #7 parity: the same robot + object state and reference fed to the Isaac Lab policy terms
-    (all 12, the object ones included) and to sim2sim's numpy implementation give the same numbers,
+    (all 13, the object ones included) and to sim2sim's numpy implementation give the same numbers,
     term by term; the same surface points and point-cloud distance D."""
     import numpy as np
     from isaaclab.utils.math import quat_from_euler_xyz
@@ -193,7 +193,7 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
     from mimiclab.motion.format import load_motion
     from mimiclab.robots.g1 import G1
     from mimiclab.sim2sim.metrics import ObjectMetrics
-    from mimiclab.sim2sim.observations import RobotState, object_observation_terms, observation_terms
+    from mimiclab.sim2sim.observations import RobotState, observation_terms
     from mimiclab.sim2sim.reference import ClipReference
     from mimiclab.rotations.numpy_ops import quat_apply_inverse
     from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
@@ -234,8 +234,7 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
             object_quat_w=wxyz(obj.data.root_link_quat_w.torch[i]))
         step = ref.step(k)
         ours = observation_terms(state, step, env.action_manager.action[i].double().numpy(),
-                                 data.default_joint_pos.torch[i].double().numpy())
-        ours.update(object_observation_terms(state, step))
+                                 data.default_joint_pos.torch[i].double().numpy(), names=list(isaac))
         assert list(ours) == list(isaac)
         for name, value in ours.items():
             np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=2e-4, rtol=0,
@@ -245,3 +244,18 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
         d = metrics.distance(step, state.object_pos_w, state.object_quat_w)
         assert d == pytest.approx(float(isaac_d[i]), abs=2e-4), f"env {i} D"
         assert d > 0.05  # the object really is away from its reference: the comparison means something
+
+
+def test_contract_is_not_proprioceptive_and_a_proprioceptive_label_is_refused(env):
+    """The residual actor's ref_object_pos (the clip's object in the robot's anchor frame) needs the robot's
+    world position: the task declares proprioceptive = False, and export refuses the label."""
+    from mimiclab.rl.export import ExportError, contract_from_env
+
+    assert not env.cfg.proprioceptive
+    c = contract_from_env(env, TASK)
+    assert not c.proprioceptive and c.observation_dim == POLICY_DIM
+    assert [t.name for t in c.observations if t.needs_state_estimation] == ["ref_object_pos"]
+    assert dict((t.name, t.signals) for t in c.observations)["object_pos"] == ("object",)
+    with pytest.raises(ExportError, match="labelled proprioceptive but its observation 'ref_object_pos' needs "
+                                          "base_position"):
+        contract_from_env(env, TASK, proprioceptive=True)

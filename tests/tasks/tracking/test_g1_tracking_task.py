@@ -13,7 +13,7 @@ from mimiclab.robots.g1 import G1
 TASK = "Mimic-Track-G1"
 NUM_ENVS = 4
 K, J, B = 4, 29, 14
-POLICY_DIM = K * J + K * 3 + K * 6 + 3 + 3 + J + J + J  # 245
+POLICY_DIM = K * J + K * 3 + 3 + K * 6 + 3 + 3 + J + J + J  # 248 (proprioceptive; state estimation: 245)
 CRITIC_DIM = K * J + J + K * 3 + K * 6 + B * 3 + B * 6 + 3 + 3 + 3 + J + J + J  # 403
 TRACKING_TERMS = ("anchor_pos", "anchor_ori", "body_pos", "body_ori", "body_lin_vel", "body_ang_vel")
 
@@ -187,50 +187,85 @@ def test_env_steps_per_second_is_reported(env, capsys):
     assert rate > 0
 
 
-def test_sim2sim_observations_equal_the_isaac_actor_terms(env, mujoco_twin):
+@pytest.mark.parametrize("actor", ["proprioceptive", "state_estimation"])
+def test_sim2sim_observations_equal_the_isaac_actor_terms(env, mujoco_twin, actor):
     """Issue #6 parity (b): the same robot state and reference frame fed to the Isaac Lab actor terms and
-    to sim2sim's independent numpy implementation give the same numbers, term by term."""
-    import numpy as np
-
-    from mimiclab.motion.format import load_motion
-    from mimiclab.sim2sim.observations import RobotState, observation_terms
-    from mimiclab.sim2sim.reference import ClipReference
-    from mimiclab.rotations.numpy_ops import quat_apply_inverse
-    from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
+    to sim2sim's independent numpy implementation give the same numbers, term by term — for the default
+    (proprioceptive) actor of this env and for the state-estimation actor's terms
+    (``StateEstimationPolicyCfg``) evaluated on the same state."""
+    from mimiclab.deploy.tracking_mdp import PROPRIOCEPTIVE_ACTOR_TERMS, STATE_ESTIMATION_ACTOR_TERMS
+    from mimiclab.tasks.tracking.tracking_env_cfg import ObservationsCfg
 
     robot = env.scene["robot"]
-    cmd = env.command_manager.get_term("motion")
     assert list(robot.joint_names) == list(G1.joint_names)
     g = torch.Generator().manual_seed(11)
-    n = env.num_envs
-    origins = env.scene.env_origins
     mujoco_twin.scramble_robot(env, g)
     env.scene.update(dt=0.0)
     steps = [15, 25, 10_000, 0]  # the third is past the clip end: futures clamp to the last frame
     clip_ids = mujoco_twin.set_reference_steps(env, steps, g)
-    lib = cmd.library
-    isaac = mujoco_twin.policy_terms(env)
-    data = robot.data
-    anchor = robot.body_names.index("torso_link")
-    for i in range(n):
-        motion = load_motion(lib.clip_paths[int(clip_ids[i])])
-        ref = ClipReference.from_motion(motion, G1.joint_names, TRACKED_BODIES, "torso_link", env.step_dt,
-                                        cmd.future_offsets)
-        k = min(steps[i], int(round(float(cmd.start_times[i]) / env.step_dt)))
-        wxyz = lambda x: np.roll(x.double().numpy(), 1)  # noqa: E731  (Isaac Lab XYZW → wxyz)
-        base_quat = wxyz(data.root_link_quat_w.torch[i])
-        state = RobotState(
-            joint_pos=data.joint_pos.torch[i].double().numpy(), joint_vel=data.joint_vel.torch[i].double().numpy(),
-            base_quat_w=base_quat,
-            base_ang_vel_b=quat_apply_inverse(base_quat, data.root_link_ang_vel_w.torch[i].double().numpy()),
-            anchor_pos_w=(data.body_link_pos_w.torch[i, anchor] - origins[i]).double().numpy(),
-            anchor_quat_w=wxyz(data.body_link_quat_w.torch[i, anchor]))
-        ours = observation_terms(state, ref.step(k), env.action_manager.action[i].double().numpy(),
-                                 data.default_joint_pos.torch[i].double().numpy())
-        assert list(ours) == list(isaac)
-        for name, value in ours.items():
-            np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=2e-4, rtol=0,
-                                       err_msg=f"env {i} term {name}")
+    if actor == "proprioceptive":
+        isaac = mujoco_twin.policy_terms(env)
+        assert tuple(isaac) == PROPRIOCEPTIVE_ACTOR_TERMS
+    else:
+        isaac = mujoco_twin.group_terms(env, ObservationsCfg.StateEstimationPolicyCfg())
+        assert tuple(isaac) == STATE_ESTIMATION_ACTOR_TERMS
+    mujoco_twin.assert_sim2sim_terms_equal(env, isaac, steps, clip_ids)
+
+
+def test_default_actor_is_translation_invariant_and_the_state_estimation_actor_is_not(env, mujoco_twin):
+    """Issue 15: the same robot state and reference, the robot shifted by 10 m in x (reference unchanged):
+    the default actor's observations (through the observation manager, noise off) and the actions of a
+    randomly initialised actor of the task's agent config are identical; the state-estimation actor's
+    observations (and a random actor's actions over them) differ — the control that the test can fail."""
+    from mimiclab.rl.export import actor_modules, make_runner
+    from mimiclab.tasks.tracking.tracking_env_cfg import ObservationsCfg
+
+    torch.manual_seed(0)
+    normalizer, mlp = actor_modules(make_runner(env, TASK, "cpu"))  # wraps (and resets) the env
+    se_mlp = torch.nn.Sequential(torch.nn.Linear(POLICY_DIM - 3, 64), torch.nn.ELU(), torch.nn.Linear(64, J))
+    se_cfg = ObservationsCfg.StateEstimationPolicyCfg()
+    g = torch.Generator().manual_seed(5)
+    mujoco_twin.scramble_robot(env, g)
+    env.scene.update(dt=0.0)
+    mujoco_twin.set_reference_steps(env, [15, 25, 40, 5], g)
+    cmd = env.command_manager.get_term("motion")
+    robot = env.scene["robot"]
+
+    def observe():
+        with mujoco_twin.noise_free(env):
+            obs = env.observation_manager.compute_group("policy").clone()
+        se = torch.cat(list(mujoco_twin.group_terms(env, se_cfg).values()), dim=-1)
+        with torch.no_grad():
+            return obs, mlp(normalizer(obs)), se, se_mlp(se)
+
+    anchor, ref_anchor = cmd.robot_anchor_pos_w.clone(), cmd.anchor_pos_w.clone()
+    obs0, act0, se0, se_act0 = observe()
+    pose = robot.data.root_link_pose_w.torch.clone()
+    pose[:, 0] += 10.0
+    robot.write_root_pose_to_sim_index(root_pose=pose)
+    env.scene.update(dt=0.0)
+    torch.testing.assert_close(cmd.robot_anchor_pos_w - anchor, torch.tensor([10.0, 0.0, 0.0]).expand(NUM_ENVS, 3),
+                               atol=1e-4, rtol=0)  # the robot moved, the reference did not
+    assert torch.equal(cmd.anchor_pos_w, ref_anchor)
+    obs1, act1, se1, se_act1 = observe()
+    assert obs0.shape == (NUM_ENVS, POLICY_DIM) and se0.shape == (NUM_ENVS, POLICY_DIM - 3)
+    assert torch.equal(obs1, obs0)
+    assert torch.equal(act1, act0)
+    assert (se1 - se0).abs().max() > 5.0  # ref_anchor_pos: 10 m in the robot's frame
+    assert not torch.allclose(se_act1, se_act0, atol=1e-3)
+
+
+def test_default_contract_is_proprioceptive_with_signals_per_term(env):
+    from mimiclab.deploy.tracking_mdp import ACTOR_TERM_SIGNALS, PROPRIOCEPTIVE_ACTOR_TERMS
+    from mimiclab.rl.export import contract_from_env
+
+    assert env.cfg.proprioceptive
+    c = contract_from_env(env, TASK)
+    assert c.proprioceptive and c.observation_dim == POLICY_DIM
+    assert tuple(t.name for t in c.observations) == PROPRIOCEPTIVE_ACTOR_TERMS
+    assert all(t.signals == ACTOR_TERM_SIGNALS[t.name] for t in c.observations)
+    assert not any(s in ("base_position", "base_lin_vel") for t in c.observations for s in t.signals)
+    assert c.reference_inputs == ("ref_joint_pos", "ref_anchor_pos_local", "ref_anchor_lin_vel", "ref_anchor_ori")
 
 
 def test_tracking_reward_terms_are_the_positive_exp_terms(env):
@@ -257,7 +292,9 @@ def test_action_offset_from_default_and_from_the_next_reference_frame(env):
         term.process_actions(a)
         nxt = cmd.library.frames(cmd.clip_ids, cmd.times + env.step_dt)["joint_pos"]
         assert (nxt - cmd.joint_pos).abs().max() > 1e-4  # the next frame differs from the current one
-        torch.testing.assert_close(term.processed_actions, nxt[:, term._joint_ids] + a * scale)
+        nominal = env.event_manager.get_term_cfg("add_joint_default_pos").func.nominal  # encoder-offset DR
+        shift = (robot.data.default_joint_pos.torch - nominal)[:, term._joint_ids]
+        torch.testing.assert_close(term.processed_actions, nxt[:, term._joint_ids] + a * scale + shift)
     finally:
         term.cfg.offset_from = saved
         term.process_actions(torch.zeros(NUM_ENVS, J))

@@ -46,6 +46,7 @@ class FakeCommand(SimpleNamespace):
     # anchor views and the reference placed on the robot (computed like MotionCommand does)
     anchor_pos_w = property(lambda s: s.body_pos_w[:, s.anchor_index])
     anchor_quat_w = property(lambda s: s.body_quat_w[:, s.anchor_index])
+    anchor_lin_vel_w = property(lambda s: s.body_lin_vel_w[:, s.anchor_index])
     robot_anchor_pos_w = property(lambda s: s.robot_body_pos_w[:, s.anchor_index])
     robot_anchor_quat_w = property(lambda s: s.robot_body_quat_w[:, s.anchor_index])
     future_anchor_pos_w = property(lambda s: s.anchor_pos_w[:, None].expand(N, K, 3))
@@ -141,6 +142,42 @@ def test_anchor_observation_is_in_the_robot_anchor_frame():
     ori = mdp.ref_anchor_ori_b(_env(cmd))  # reference identity, robot yawed +90° → relative yaw −90°
     rz = torch.tensor([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # Rz(−90°)
     torch.testing.assert_close(ori, rz[:, :2].reshape(6).expand(N, 6), atol=1e-6, rtol=0)
+
+
+class _AheadCommand(FakeCommand):
+    """The reference anchor's futures 1 m along world +x of where it is now."""
+
+    future_anchor_pos_w = property(lambda s: (s.anchor_pos_w + torch.tensor([1.0, 0.0, 0.0]))[:, None].expand(N, K, 3))
+
+
+def test_reference_only_anchor_terms_are_in_the_reference_s_own_frame():
+    """Reference anchor yawed +90°, its futures 1 m along world +x, moving at 2 m/s along world +x: in its
+    own frame both point to its right (−y); the robot's pose does not enter (shifted 10 m and turned,
+    same numbers), while the state-estimation term ref_future_anchor_pos_b follows the robot."""
+    cmd = _AheadCommand()
+    cmd.body_quat_w[:, ANCHOR] = _quat(yaw=math.pi / 2)
+    cmd.body_lin_vel_w[:, ANCHOR] = torch.tensor([2.0, 0.0, 0.0])
+    env = _env(cmd)
+    pos = mdp.ref_future_anchor_pos_local(env)
+    vel = mdp.ref_anchor_lin_vel_local(env)
+    assert pos.shape == (N, K * 3) and vel.shape == (N, 3)
+    torch.testing.assert_close(pos.reshape(N, K, 3), torch.tensor([0.0, -1.0, 0.0]).expand(N, K, 3), atol=1e-6,
+                               rtol=0)
+    torch.testing.assert_close(vel, torch.tensor([0.0, -2.0, 0.0]).expand(N, 3), atol=1e-6, rtol=0)
+    se = mdp.ref_future_anchor_pos_b(env)
+    cmd.robot_body_pos_w += torch.tensor([10.0, 0.0, 0.0])
+    cmd.robot_body_quat_w[:] = _quat(yaw=0.7, shape=(N, B))
+    assert torch.equal(mdp.ref_future_anchor_pos_local(env), pos)
+    assert torch.equal(mdp.ref_anchor_lin_vel_local(env), vel)
+    assert (mdp.ref_future_anchor_pos_b(env) - se).abs().max() > 5.0
+
+
+def test_perfect_tracking_reference_only_terms():
+    """Futures equal to the anchor now: zero displacement; the velocity term is the anchor's own velocity."""
+    cmd = FakeCommand()
+    env = _env(cmd)
+    torch.testing.assert_close(mdp.ref_future_anchor_pos_local(env), torch.zeros(N, K * 3))
+    torch.testing.assert_close(mdp.ref_anchor_lin_vel_local(env), cmd.body_lin_vel_w[:, ANCHOR])  # identity frame
 
 
 def test_anchor_height_termination_threshold():

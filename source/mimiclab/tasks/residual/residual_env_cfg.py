@@ -9,9 +9,11 @@ contacts (Σ ĉ_i·exp(−λ/f_i) normalised, f_i the force *of the object* on l
 robot itself earns nothing), terminated when D > 0.3 m, pulled toward its reference by the virtual
 object controller whose scale the ``object_assist`` curriculum fades out.
 
-Policy observation layout: the 8 tracking terms (245 numbers) then object_pos (3), object_ori (6),
-ref_object_pos (3), ref_object_ori (6) = 263. Critic: the tracking critic terms, the same object
-terms, then the object's linear and angular velocity.
+Policy observation layout: the 9 terms of the proprioceptive tracking actor (``Mimic-Track-G1``: 248
+numbers; a GMT base is a prefix of it) then object_pos (3), object_ori (6), ref_object_pos (3),
+ref_object_ori (6) = 266. Not proprioceptive: ``ref_object_pos`` (the clip's object position in the
+robot's anchor frame) needs the robot's world position (``mimiclab.deploy.tracking_mdp``). Critic: the
+tracking critic terms, the same object terms, then the object's linear and angular velocity.
 """
 
 from __future__ import annotations
@@ -137,3 +139,5 @@ class ResidualEnvCfg(tracking.TrackingEnvCfg):
     curriculum: CurriculumCfg = CurriculumCfg()
     object_from_motion: bool = True
     """Size the scene's object from the first clip's object (``ResidualEnv``)."""
+    proprioceptive: bool = False
+    """``ref_object_pos`` needs the robot's world position (``TrackingEnvCfg.proprioceptive``)."""

@@ -62,20 +62,29 @@ class CommandsCfg:
 
 @configclass
 class ActionsCfg:
+    # target = q_ref(t + dt) + scale·a: measured side by side against default + scale·a (README,
+    # "Action space"), it learns longer episodes and more tracking reward from the first iteration on
     joint_pos = mdp.TrackingJointPositionActionCfg(asset_name="robot", joint_names=[".*"], scale=0.25,
                                                    use_default_offset=True, preserve_order=True,
-                                                   offset_from="default")
+                                                   offset_from="reference")
 
 
 @configclass
 class ObservationsCfg:
     @configclass
     class PolicyCfg(ObsGroup):
-        """Deployable: nothing that needs a global position or a base linear velocity."""
+        """Proprioceptive (the default): only what a G1 measures — joint encoders, the IMU's angular
+        velocity and gravity direction (and the attitude it integrates), its last action — plus the
+        reference. No world position, no base linear velocity: the reference's anchor trajectory comes
+        in its own frame (``ref_anchor_pos_local``, ``ref_anchor_lin_vel``; exact, so noise-free).
+        Signals per term: ``mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS``."""
 
         ref_joint_pos = ObsTerm(func=mdp.ref_future_joint_pos, params={"command_name": "motion"})
-        ref_anchor_pos = ObsTerm(func=mdp.ref_future_anchor_pos_b, params={"command_name": "motion"},
-                                 noise=Unoise(n_min=-0.25, n_max=0.25))
+        ref_anchor_pos: ObsTerm | None = None
+        """State-estimation variant only (``StateEstimationPolicyCfg``): the reference anchor in the robot's
+        anchor frame, which needs the robot's world position."""
+        ref_anchor_pos_local = ObsTerm(func=mdp.ref_future_anchor_pos_local, params={"command_name": "motion"})
+        ref_anchor_lin_vel = ObsTerm(func=mdp.ref_anchor_lin_vel_local, params={"command_name": "motion"})
         ref_anchor_ori = ObsTerm(func=mdp.ref_future_anchor_ori_b, params={"command_name": "motion"},
                                  noise=Unoise(n_min=-0.05, n_max=0.05))
         projected_gravity = ObsTerm(func=mdp.projected_gravity, noise=Unoise(n_min=-0.05, n_max=0.05))
@@ -87,6 +96,19 @@ class ObservationsCfg:
         def __post_init__(self):
             self.enable_corruption = True
             self.concatenate_terms = True
+
+    @configclass
+    class StateEstimationPolicyCfg(PolicyCfg):
+        """The actor with a state estimator on the robot (``Mimic-Track-G1-StateEstimation``): the reference
+        anchor's future positions in the robot's anchor frame (needs the robot's world position; noise
+        ±0.25 m for the estimator's error) instead of the reference-only anchor terms. Same order
+        otherwise: ref_joint_pos, ref_anchor_pos, ref_anchor_ori, projected_gravity, base_ang_vel,
+        joint_pos, joint_vel, actions."""
+
+        ref_anchor_pos = ObsTerm(func=mdp.ref_future_anchor_pos_b, params={"command_name": "motion"},
+                                 noise=Unoise(n_min=-0.25, n_max=0.25))
+        ref_anchor_pos_local = None
+        ref_anchor_lin_vel = None
 
     @configclass
     class CriticCfg(ObsGroup):
@@ -111,6 +133,13 @@ class ObservationsCfg:
 
     policy: PolicyCfg = PolicyCfg()
     critic: CriticCfg = CriticCfg()
+
+
+@configclass
+class StateEstimationObservationsCfg(ObservationsCfg):
+    """The state-estimation actor (``ObservationsCfg.StateEstimationPolicyCfg``), the same privileged critic."""
+
+    policy: ObservationsCfg.StateEstimationPolicyCfg = ObservationsCfg.StateEstimationPolicyCfg()
 
 
 @configclass
@@ -178,6 +207,10 @@ class TrackingEnvCfg(ManagerBasedRLEnvCfg):
     events: EventsCfg = EventsCfg()
     rewards: RewardsCfg = RewardsCfg()
     terminations: TerminationsCfg = TerminationsCfg()
+    proprioceptive: bool = True
+    """The actor claims to need only what the robot measures (no term needs ``base_position`` or
+    ``base_lin_vel``, ``mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS``): export refuses to write a
+    contract for it otherwise. False for the state-estimation variant."""
 
     def __post_init__(self):
         physics.apply_sim_defaults(self, episode_length_s=10.0)

@@ -4,7 +4,10 @@
 ``offset_from = "reference"``: target = q_ref(t + step_dt) + scale·a, q_ref the motion command's
 reference joint positions one control step ahead (the pose the robot should reach by the end of the
 step the target is held for). A zero action then plays the reference back through the PD loop, where
-the default-offset space pulls every clip toward the standing pose. The reference is a deployable input
+the default-offset space pulls every clip toward the standing pose. Encoder-offset randomisation
+(``randomize_joint_default_pos`` shifts the default pose, i.e. this term's ``_offset``) carries over:
+the "reference" target is q_ref + (offset − nominal default) + scale·a, so a calibration error shifts
+both spaces alike. The reference is a deployable input
 already (the runtime has the motion), so both spaces are declared in the contract
 (``action_offset_from``) and sim2sim follows it.
 """
@@ -35,6 +38,7 @@ class TrackingJointPositionAction(JointPositionAction):
             raise ValueError(f"action offset_from must be one of {ACTION_OFFSETS}, got {cfg.offset_from!r}")
         super().__init__(cfg, env)
         self._command = None
+        self._nominal_offset = torch.as_tensor(self._offset, device=self.device).clone()  # before any DR
 
     def process_actions(self, actions: torch.Tensor):
         super().process_actions(actions)  # raw·scale + default offset (+ clip)
@@ -42,7 +46,8 @@ class TrackingJointPositionAction(JointPositionAction):
             if self._command is None:
                 self._command = self._env.command_manager.get_term(self.cfg.command_name)
             ref = self._command.next_joint_pos[:, self._joint_ids]  # (N, J) [rad]
-            self._processed_actions = self._raw_actions * self._scale + ref
+            calibration = self._offset - self._nominal_offset  # encoder-offset randomisation (module docstring)
+            self._processed_actions = self._raw_actions * self._scale + ref + calibration
             if self.cfg.clip is not None:
                 self._processed_actions.clamp_(min=self._clip[:, :, 0], max=self._clip[:, :, 1])
 

@@ -209,6 +209,11 @@ class MotionCommand(CommandTerm):
         return self._reference()["body_quat_w"][:, self.anchor_index]
 
     @property
+    def anchor_lin_vel_w(self) -> torch.Tensor:
+        """The reference anchor's linear velocity now (N, 3) [m/s], world frame."""
+        return self._reference()["body_lin_vel_w"][:, self.anchor_index]
+
+    @property
     def next_joint_pos(self) -> torch.Tensor:
         """Reference joint positions one control step ahead (N, J) [rad] (clamped at the clip's end):
         the "reference" action offset."""

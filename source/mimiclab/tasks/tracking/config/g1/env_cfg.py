@@ -1,4 +1,5 @@
-"""The tracking task with the G1: per-joint action scale from the robot table."""
+"""The tracking task with the G1: per-joint action scale from the robot table; the proprioceptive
+default actor (``Mimic-Track-G1``) and the state-estimation actor (``Mimic-Track-G1-StateEstimation``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from isaaclab.utils import configclass
 
 from mimiclab.robots.g1 import G1
 from mimiclab.tasks.g1_articulation import g1_articulation_cfg
-from mimiclab.tasks.tracking.tracking_env_cfg import TrackingEnvCfg
+from mimiclab.tasks.tracking.tracking_env_cfg import StateEstimationObservationsCfg, TrackingEnvCfg
 
 # Events switched off for evaluation: pushes and every domain randomisation.
 TRAINING_ONLY_EVENTS = ("push_robot", "physics_material", "add_joint_default_pos", "base_com")
@@ -45,6 +46,24 @@ class G1TrackingEnvCfg(TrackingEnvCfg):
 @configclass
 class G1TrackingPlayEnvCfg(G1TrackingEnvCfg):
     """Evaluation: few envs, no noise, pushes or domain randomisation; every clip walked from its start."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        to_play(self)
+
+
+@configclass
+class G1TrackingStateEstimationEnvCfg(G1TrackingEnvCfg):
+    """The actor observes the reference anchor in the robot's anchor frame (``ref_anchor_pos``), i.e. needs the
+    robot's world position: on a real G1 a state estimator (or motion capture). Not proprioceptive."""
+
+    observations: StateEstimationObservationsCfg = StateEstimationObservationsCfg()
+    proprioceptive: bool = False
+
+
+@configclass
+class G1TrackingStateEstimationPlayEnvCfg(G1TrackingStateEstimationEnvCfg):
+    """Evaluation of the state-estimation variant (as ``G1TrackingPlayEnvCfg``)."""
 
     def __post_init__(self):
         super().__post_init__()

@@ -24,3 +24,10 @@ class G1TrackingPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     )
     critic = RslRlMLPModelCfg(hidden_dims=[512, 256, 128], activation="elu", obs_normalization=True)
     algorithm = reference_ppo()
+
+
+@configclass
+class G1TrackingStateEstimationPPORunnerCfg(G1TrackingPPORunnerCfg):
+    """The same PPO for Mimic-Track-G1-StateEstimation; its runs log apart (another observation layout)."""
+
+    experiment_name = "g1_tracking_state_estimation"
