@@ -179,7 +179,8 @@ class Demo:
                 print(f"   learning: episode length {learning['episode_length_first']:.1f} → "
                       f"{learning['episode_length_last']:.1f} steps (×{learning['episode_length_ratio']:.2f}), "
                       f"tracking reward {learning['tracking_reward_first']:.3f} → "
-                      f"{learning['tracking_reward_last']:.3f} (first and last {learning['window']} iterations)")
+                      f"{learning['tracking_reward_last']:.3f} ({learning['window']} iterations after the first "
+                      f"{learning['skip']} vs the last {learning['window']})")
             return {"num_envs": p.num_envs, "iterations": fitted, "iterations_planned": p.iterations,
                     "time_budget_s": p.train_seconds, "resumed_from":
                     rel(last, self.out) if last is not None and done > 0 else None,

@@ -308,12 +308,12 @@ def section_train(demo: dict, run_dir: Path, figures: Path) -> tuple[str, Path |
              ("checkpoint", st.get("checkpoint", "—")), ("log folder", st.get("log_dir", "—"))]
     learning = st.get("learning")
     if isinstance(learning, dict) and _num(learning.get("episode_length_ratio")) is not None:
-        w = learning.get("window", "")
+        w, k = learning.get("window", ""), learning.get("skip", 0)
         facts.insert(2, ("learning", f"episode length {learning['episode_length_first']:.1f} → "
                                      f"{learning['episode_length_last']:.1f} control steps "
                                      f"(×{learning['episode_length_ratio']:.2f}); tracking reward "
                                      f"{learning['tracking_reward_first']:.3f} → {learning['tracking_reward_last']:.3f}"
-                                     f" 1/s (means of the first and last {w} iterations)"))
+                                     f" 1/s (means of {w} iterations after the first {k} and of the last {w})"))
     out = [head, '<dl class="facts small">' + "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>"
                                                       for k, v in facts) + "</dl>"]
     curves = st.get("curves")
