@@ -41,15 +41,17 @@ class TrackingJointPositionAction(JointPositionAction):
         self._nominal_offset = torch.as_tensor(self._offset, device=self.device).clone()  # before any DR
 
     def process_actions(self, actions: torch.Tensor):
-        super().process_actions(actions)  # raw·scale + default offset (+ clip)
+        """target = offset + scale·a (then the cfg's clip), offset the default pose or the next reference frame."""
+        self._raw_actions[:] = actions
+        offset = self._offset
         if self.cfg.offset_from == "reference":
             if self._command is None:
                 self._command = self._env.command_manager.get_term(self.cfg.command_name)
-            ref = self._command.next_joint_pos[:, self._joint_ids]  # (N, J) [rad]
             calibration = self._offset - self._nominal_offset  # encoder-offset randomisation (module docstring)
-            self._processed_actions = self._raw_actions * self._scale + ref + calibration
-            if self.cfg.clip is not None:
-                self._processed_actions.clamp_(min=self._clip[:, :, 0], max=self._clip[:, :, 1])
+            offset = self._command.next_joint_pos[:, self._joint_ids] + calibration  # (N, J) [rad]
+        self._processed_actions = self._raw_actions * self._scale + offset
+        if self.cfg.clip is not None:
+            self._processed_actions.clamp_(min=self._clip[:, :, 0], max=self._clip[:, :, 1])
 
 
 @configclass
