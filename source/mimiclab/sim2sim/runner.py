@@ -152,10 +152,12 @@ class Episode:
         times, termination, tracked = [], None, None
         n = self.ref.num_steps
         act = self.index.actuator_of_joint
+        now = self.ref.step(0)
         for k in range(n):
-            terms = self.obs.compute(model, data, self.ref.step(k), last_action)
+            terms = self.obs.compute(model, data, now, last_action)
             action = np.asarray(self.policy(terms), dtype=np.float32)
-            offset = self.ref.step(k + 1).joint_pos if self.offset_from_reference else self.offset
+            ref = now = self.ref.step(k + 1)  # the step this action drives toward, and the next observation's
+            offset = ref.joint_pos if self.offset_from_reference else self.offset
             data.ctrl[act] = offset + self.scale * self.delay(action)
             for _ in range(self.decimation):
                 mj.mj_step(model, data)
@@ -163,7 +165,6 @@ class Episode:
             last_action = action
             if self.recorder is not None:
                 self.recorder.capture(data)
-            ref = self.ref.step(k + 1)
             pos, quat = data.xpos[self.body_ids], data.xquat[self.body_ids]
             q, qd = data.qpos[self.index.qpos_adr], data.qvel[self.index.dof_adr]
             for m, v in self.metrics.errors(ref, pos, quat, q, qd).items():
