@@ -49,26 +49,23 @@ def g1_state_estimation_contract():
 
 def _g1_contract(task, terms):
     from mimiclab.deploy.contract import Contract, ObservationTerm, is_proprioceptive
-    from mimiclab.deploy.tracking_mdp import term_signals
+    from mimiclab.deploy import tracking_mdp as facts
+    from mimiclab.deploy.tracking_mdp import term_definition, term_signals
     from mimiclab.robots.g1 import G1
 
     def per(attr):
         return tuple(float(getattr(j, attr)) for j in G1.joints)
 
-    observations = tuple(ObservationTerm(n, d, 0, term_signals(n)) for n, d in terms)
+    observations = tuple(ObservationTerm(n, d, 0, term_signals(n), term_definition(n)) for n, d in terms)
     return Contract(
         robot=G1.name, task=task, joint_names=G1.joint_names, kp=per("kp"), kd=per("kd"),
         armature=tuple(j.actuator.armature for j in G1.joints),
         effort_limit=tuple(j.actuator.effort_limit for j in G1.joints), action_scale=per("action_scale"),
         action_offset=per("default_pos"), default_joint_pos=per("default_pos"),
         observations=observations, reference_inputs=tuple(n for n, _ in terms if n.startswith("ref_")),
-        anchor_body="torso_link",
-        base_body="pelvis",
-        tracked_bodies=("pelvis", "left_hip_roll_link", "left_knee_link", "left_ankle_roll_link",
-                        "right_hip_roll_link", "right_knee_link", "right_ankle_roll_link", "torso_link",
-                        "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
-                        "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link"),
-        future_offsets=(1, 2, 4, 8), physics_dt=0.005, decimation=4, proprioceptive=is_proprioceptive(observations))
+        anchor_body=facts.ANCHOR_BODY, base_body=facts.BASE_BODY, tracked_bodies=facts.TRACKED_BODIES,
+        end_effectors=facts.END_EFFECTORS, termination_thresholds=dict(facts.TERMINATION_THRESHOLDS),
+        future_offsets=facts.FUTURE_OFFSETS, physics_dt=0.005, decimation=4, proprioceptive=is_proprioceptive(observations))
 
 
 @pytest.fixture(scope="session")

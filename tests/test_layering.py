@@ -91,8 +91,8 @@ def test_numpy_rotations_load_without_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import mimiclab.rotations.numpy_ops, mimiclab.sim2sim.observations, "
-            "mimiclab.sim2sim.reference, mimiclab.sim2sim.metrics, mimiclab.sim2sim.perturbations; "
+    code = ("import sys; import mimiclab.rotations.numpy_ops, mimiclab.sim2sim.signals, mimiclab.deploy.runtime, "
+            "mimiclab.deploy.reference, mimiclab.sim2sim.metrics, mimiclab.sim2sim.perturbations; "
             "bad = [m for m in ('torch', 'isaaclab', 'warp') if m in sys.modules]; "
             "assert not bad, bad")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -20,11 +20,10 @@ from mimiclab.deploy.contract import (
 
 
 def _target(c: Contract) -> DeploymentTarget:
-    return DeploymentTarget(joint_names=c.joint_names, kp=c.kp, kd=c.kd, observations=c.observations,
-                            physics_dt=c.physics_dt, decimation=c.decimation, control_dt=c.control_dt,
-                            anchor_body=c.anchor_body, base_body=c.base_body, future_offsets=c.future_offsets,
-                            action_scale=c.action_scale, action_offset=c.action_offset,
-                            action_offset_from=c.action_offset_from)
+    """Everything of `c` a consumer checks (what eval and play build from their env)."""
+    from mimiclab.rl.export import target_of
+
+    return target_of(c)
 
 
 def _tamper(path, edit):
@@ -61,6 +60,16 @@ def _swap(d):
     (lambda d: d["action_offset"].__setitem__(3, 0.2), "action_offset of 'left_knee_joint'"),
     (lambda d: d.__setitem__("action_offset_from", "reference"), "action_offset_from"),
     (lambda d: d["observations"][7].__setitem__("signals", ["joint_pos"]), "observation 'joint_vel' needs signals"),
+    (lambda d: d["observations"][6].__setitem__("definition", "joint positions [deg]"),
+     "observation 'joint_pos' is defined as"),
+    (lambda d: d["default_joint_pos"].__setitem__(3, 0.5), "default_joint_pos of 'left_knee_joint'"),
+    (lambda d: d["effort_limit"].__setitem__(3, 50.0), "effort_limit of 'left_knee_joint'"),
+    (lambda d: d["armature"].__setitem__(3, 0.5), "armature of 'left_knee_joint'"),
+    (lambda d: d["tracked_bodies"].pop(1), "tracked_bodies are"),
+    (lambda d: d.__setitem__("end_effectors", d["end_effectors"][:2]), "end_effectors are"),
+    (lambda d: d["termination_thresholds"].__setitem__("anchor_height", 0.5), "threshold 'anchor_height' is 0.5"),
+    (lambda d: d["termination_thresholds"].pop("anchor_gravity"), "termination 'anchor_gravity' of the target"),
+    (lambda d: d["termination_thresholds"].__setitem__("knee_angle", 1.0), "termination 'knee_angle' is not"),
 ])
 def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, edit, field):
     path = save_contract(g1_contract, tmp_path / "contract.json")
@@ -87,6 +96,14 @@ def test_tampered_contract_is_refused_naming_the_field(g1_contract, tmp_path, ed
     (lambda d: d["observations"][5].__setitem__("signals", []), "observation 'base_ang_vel' signals must be"),
     (lambda d: d["observations"][5].__setitem__("signals", "imu_gyro"), "observation 'base_ang_vel' signals must be"),
     (lambda d: d.pop("proprioceptive"), "missing field 'proprioceptive'"),
+    (lambda d: d.pop("end_effectors"), "missing field 'end_effectors' (a contract of an older mimiclab"),
+    (lambda d: d.pop("termination_thresholds"), "missing field 'termination_thresholds'"),
+    (lambda d: d["observations"][2].pop("definition"), "observation 'ref_anchor_lin_vel' has no definition"),
+    (lambda d: d["end_effectors"].append("head_link"), "end_effectors 'head_link' is not among the tracked"),
+    (lambda d: d.__setitem__("anchor_body", "head_link"), "anchor_body 'head_link' is not among the tracked"),
+    (lambda d: d["termination_thresholds"].__setitem__("anchor_height", -1), "threshold 'anchor_height' is -1"),
+    (lambda d: d.__setitem__("termination_thresholds", [0.25]), "termination_thresholds is not an object"),
+    (lambda d: d.__setitem__("future_offsets", [2, 1]), "future_offsets"),
     (lambda d: d.__setitem__("proprioceptive", "yes"), "proprioceptive is 'yes'"),
     (lambda d: d.__setitem__("proprioceptive", False), "proprioceptive is false but no observation needs"),
     (lambda d: d["observations"][6].__setitem__("signals", ["joint_pos", "base_lin_vel"]),

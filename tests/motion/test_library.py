@@ -183,7 +183,7 @@ def test_quaternion_interpolation_unit_and_shortest_arc(lib, clips):
 def test_future_offsets_and_clamping(lib):
     ids = torch.tensor([0, 1, 2])
     t = torch.tensor([0.1, 2.2, 0.75])
-    fut = lib.future(ids, t, step_dt=0.02)
+    fut = lib.future(ids, t, step_dt=0.02, offsets=(1, 2, 4, 8))
     assert fut["joint_pos"].shape == (3, 4, 29) and fut["body_quat_w"].shape == (3, 4, 30, 4)
     for j, k in enumerate((1, 2, 4, 8)):
         now = lib.frames(ids, t + 0.02 * k)

@@ -43,12 +43,12 @@ def test_g1_round_trip_recovers_joint_angles(g1_tree):
     """A G1 motion's own body poses through the identity map come back as its joint angles."""
     import torch
 
-    from mimiclab.bench.problems import G1_TRACKED_BODIES, smooth_clips
+    from mimiclab.bench.problems import TRACKED_BODIES, smooth_clips
     from mimiclab.kernels.fk import fk_reference
     from mimiclab.retarget.quality import sole_heights
     from mimiclab.robots.g1 import G1
 
-    _, q, root_pos, root_quat = smooth_clips(g1_tree, G1_TRACKED_BODIES, 1, 100, fps=50.0)
+    _, q, root_pos, root_quat = smooth_clips(g1_tree, TRACKED_BODIES, 1, 100, fps=50.0)
     root_pos = root_pos.clone()
     root_pos[..., 2] += 0.1  # clear of the ground
     body_pos, body_quat = fk_reference(g1_tree, root_pos[0], root_quat[0], q[0])
@@ -189,13 +189,13 @@ def test_first_frame_multi_start_never_loses_to_the_standing_start(g1_tree, monk
     keypoint error is never worse than the standing start's alone, and it reaches the pose."""
     import torch
 
-    from mimiclab.bench.problems import G1_TRACKED_BODIES
+    from mimiclab.bench.problems import TRACKED_BODIES
     from mimiclab.kernels.fk import fk_reference
     from mimiclab.retarget import pipeline
     from mimiclab.robots.g1 import G1
 
     assert len(pipeline.START_POSTURES) >= 3
-    body = np.array([G1.body_names.index(b) for b in G1_TRACKED_BODIES], np.int32)
+    body = np.array([G1.body_names.index(b) for b in TRACKED_BODIES], np.int32)
     lo, hi = np.array([j.lower for j in G1.joints]), np.array([j.upper for j in G1.joints])
     rng = np.random.default_rng(3)
     for _ in range(4):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mimiclab.rl.eval import END_EFFECTORS, ROOT_BODY, STEP_METRICS, _summary, step_errors
-from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
+from mimiclab.deploy.tracking_mdp import TRACKED_BODIES
 
 N, J = 3, 29
 B = len(TRACKED_BODIES)

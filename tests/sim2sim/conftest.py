@@ -34,6 +34,12 @@ def stand_clip(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def short_stand_clip(tmp_path_factory):
+    """0.5 s of the default standing pose at 50 fps (a zero-action robot holds it that long)."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "short_stand.npz", 0.5)
+
+
+@pytest.fixture(scope="session")
 def wave_clip(tmp_path_factory):
     """1 s at 30 fps: shoulders swinging ±0.5 rad while the root turns at 0.8 rad/s."""
     return make_clip(tmp_path_factory.mktemp("clips") / "wave.npz", 1.0, fps=30.0, wave=0.5, yaw_rate=0.8)

@@ -27,10 +27,12 @@ def residual_contract(g1_contract):
     """The tracking contract plus the residual task's object terms (266 observations; ref_object_pos needs the
     robot's world position: not proprioceptive)."""
     from mimiclab.deploy.contract import ObservationTerm
-    from mimiclab.deploy.tracking_mdp import term_signals
+    from mimiclab.deploy.tracking_mdp import OBJECT_TERMINATION_THRESHOLDS, term_definition, term_signals
 
-    terms = g1_contract.observations + tuple(ObservationTerm(n, d, 0, term_signals(n)) for n, d in OBJECT_TERMS)
+    terms = g1_contract.observations + tuple(ObservationTerm(n, d, 0, term_signals(n), term_definition(n))
+                                             for n, d in OBJECT_TERMS)
     c = replace(g1_contract, task="Mimic-Residual-Box-G1", observations=terms,
+                termination_thresholds={**g1_contract.termination_thresholds, **OBJECT_TERMINATION_THRESHOLDS},
                 reference_inputs=g1_contract.reference_inputs + ("ref_object_pos", "ref_object_ori"),
                 proprioceptive=False)
     assert c.observation_dim == 266
@@ -64,27 +66,24 @@ def box_carry_clip(tmp_path_factory):
 
 
 def _episode(policy_dir, clip, name="clip"):
-    from mimiclab.deploy.onnx_policy import OnnxPolicy
+    from mimiclab.deploy.runtime import PolicyRuntime
     from mimiclab.motion.clip_loading import load_clip
     from mimiclab.sim2sim.model import build_model
-    from mimiclab.sim2sim.observations import TrackingObservations
-    from mimiclab.sim2sim.reference import ClipReference
     from mimiclab.sim2sim.runner import Episode
+    from mimiclab.sim2sim.signals import MujocoSignals
 
-    policy = OnnxPolicy.load(policy_dir)
-    c = policy.contract
-    ref = ClipReference.from_motion(load_clip(clip), c.joint_names, c.tracked_bodies, c.anchor_body, c.control_dt,
-                                    (1, 2, 4, 8), name=name, with_object=True)
-    model = build_model(c, obj=ref.object)
-    obs = TrackingObservations(model, c.default_joint_pos, with_object=True)
-    return Episode(model, policy, obs, ref, Perturbations(), np.random.default_rng(0)), model, obs, ref
+    runtime = PolicyRuntime.load(policy_dir)
+    ref = runtime.reference(load_clip(clip), name=name)
+    model = build_model(runtime.contract, obj=ref.object)
+    signals = MujocoSignals(model, runtime.contract)
+    return Episode(model, runtime, signals, ref, Perturbations(), np.random.default_rng(0)), model, signals, ref
 
 
 # ---- observation terms on hand-made states -----------------------------------------------------
 
 
 def _state(anchor_pos, anchor_quat, obj_pos, obj_quat):
-    from mimiclab.sim2sim.observations import RobotState
+    from mimiclab.deploy.observations import RobotState
 
     z = np.zeros(29)
     return RobotState(joint_pos=z, joint_vel=z, base_quat_w=np.array([1.0, 0, 0, 0]), base_ang_vel_b=np.zeros(3),
@@ -93,7 +92,7 @@ def _state(anchor_pos, anchor_quat, obj_pos, obj_quat):
 
 
 def _ref(obj_pos, obj_quat):
-    from mimiclab.sim2sim.reference import ReferenceStep
+    from mimiclab.deploy.reference import ReferenceStep
 
     return ReferenceStep(time=0.0, joint_pos=np.zeros(29), joint_vel=np.zeros(29), body_pos_w=np.zeros((1, 3)),
                          body_quat_w=np.array([[1.0, 0, 0, 0]]), anchor_index=0, future_joint_pos=np.zeros((4, 29)),
@@ -105,7 +104,7 @@ IDENTITY6 = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])  # R[:, :2] row by row of t
 
 
 def test_object_at_the_anchor_observes_zeros_and_identity():
-    from mimiclab.sim2sim.observations import OBJECT_TERM_NAMES, object_observation_terms
+    from mimiclab.deploy.observations import OBJECT_TERM_NAMES, object_observation_terms
 
     q = np.array([np.cos(0.35), 0.2, -0.3, np.sin(0.35)])
     q /= np.linalg.norm(q)
@@ -121,7 +120,7 @@ def test_object_at_the_anchor_observes_zeros_and_identity():
 def test_a_quarter_turn_of_the_robot_rotates_the_object_position():
     """Robot yawed +90° at (1, 2, 0.9): an object 0.5 m further along world x is 0.5 m to the
     robot's right (−y); an object with the world orientation reads a −90° yaw relative to the anchor."""
-    from mimiclab.sim2sim.observations import object_observation_terms
+    from mimiclab.deploy.observations import object_observation_terms
 
     yaw90 = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])
     anchor = np.array([1.0, 2.0, 0.9])
@@ -134,21 +133,34 @@ def test_a_quarter_turn_of_the_robot_rotates_the_object_position():
     np.testing.assert_allclose(t["ref_object_ori"], IDENTITY6, atol=1e-12)
 
 
-def test_target_reports_the_object_terms_and_passes_the_contract(residual_contract, box_clip):
-    from mimiclab.deploy.contract import ContractError, check_contract
+def test_the_runtime_observes_the_object_the_contract_names(residual_contract, box_clip):
+    """The object's pose enters through the ``object`` signal: a model without the object body is
+    refused, a robot without an object tracker is refused, and the terms have the contract's dims."""
+    from mimiclab.deploy.contract import ContractError
+    from mimiclab.deploy.runtime import PolicyRuntime
     from mimiclab.motion.clip_loading import load_clip
     from mimiclab.motion.objects import object_track
     from mimiclab.sim2sim.model import build_model
-    from mimiclab.sim2sim.observations import TrackingObservations
+    from mimiclab.sim2sim.signals import MujocoSignals
 
+    zero = lambda terms: np.zeros(29, dtype=np.float32)  # noqa: E731
+    rt = PolicyRuntime(residual_contract, zero)
+    assert rt.observes_object
     model = build_model(residual_contract, obj=object_track(load_clip(box_clip)))
-    obs = TrackingObservations(model, residual_contract.default_joint_pos, with_object=True)
-    names = [t.name for t in obs.target(model).observations]
-    assert names[-4:] == [n for n, _ in OBJECT_TERMS] and sum(t.dim for t in obs.terms) == 266
-    check_contract(residual_contract, obs.target(model))
-    tracking_only = TrackingObservations(model, residual_contract.default_joint_pos)
-    with pytest.raises(ContractError, match="object_pos"):
-        check_contract(residual_contract, tracking_only.target(model))
+    import mujoco
+
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    ref = rt.reference(load_clip(box_clip))
+    terms = rt.observe(MujocoSignals(model, residual_contract).robot_state(data), ref.step(0))
+    assert [(n, v.size) for n, v in terms.items()][-4:] == list(OBJECT_TERMS)
+    assert sum(v.size for v in terms.values()) == 266
+    with pytest.raises(ValueError, match="object"):
+        MujocoSignals(build_model(residual_contract), residual_contract)
+    with pytest.raises(ContractError, match="needs object"):
+        PolicyRuntime(residual_contract, zero, available_signals=("joint_pos", "joint_vel", "imu_gyro",
+                                                                  "imu_gravity", "base_position", "reference",
+                                                                  "last_action"))
 
 
 # ---- the model and the episode ----------------------------------------------------------------
@@ -197,10 +209,11 @@ def test_the_box_starts_exactly_at_its_reference_pose(residual_policy_dir, box_c
     s0 = ref.step(0)
     assert ep.object_distance(data, s0) < 1e-9
     b = obs.object_index.body
+    ep.runtime.reset()
     np.testing.assert_allclose(data.xpos[b], ref.object.pos_w[0], atol=1e-12)
     q = data.xquat[b] * np.sign(data.xquat[b] @ ref.object.quat_w[0])
     np.testing.assert_allclose(q, ref.object.quat_w[0] / np.linalg.norm(ref.object.quat_w[0]), atol=1e-9)
-    t = obs.compute(model, data, s0, np.zeros(29))
+    t = ep.runtime.observe(obs.robot_state(data), s0)
     np.testing.assert_allclose(t["object_pos"], t["ref_object_pos"], atol=1e-9)
     np.testing.assert_allclose(t["object_ori"], t["ref_object_ori"], atol=1e-9)
 
@@ -208,7 +221,7 @@ def test_the_box_starts_exactly_at_its_reference_pose(residual_policy_dir, box_c
 def test_reference_object_is_interpolated_like_the_robot(box_clip):
     """A 50 fps clip at control_dt 0.03: the object pose between frames is the lerp / slerp."""
     from mimiclab.motion.clip_loading import load_clip
-    from mimiclab.sim2sim.reference import ClipReference
+    from mimiclab.deploy.reference import ClipReference
     from mimiclab.rotations.numpy_ops import quat_slerp
 
     m = load_clip(box_clip)

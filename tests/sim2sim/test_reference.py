@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mimiclab.motion.format import load_motion
-from mimiclab.sim2sim.reference import ClipReference
+from mimiclab.deploy.reference import ClipReference
 
 OFFSETS = (1, 2, 4, 8)
 

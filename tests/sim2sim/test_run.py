@@ -61,20 +61,17 @@ def test_zero_action_holds_the_standing_reference_for_a_while(zero_policy_dir, s
     """Targets at the default pose from the reference's default pose: the robot only sags under
     gravity (PD alone, no policy): within 4 cm of the reference for 0.3 s, no termination for 0.5 s.
     A wrong reset (height, quaternion order, joint mapping) or ground would be off at once."""
-    from mimiclab.deploy.onnx_policy import OnnxPolicy
+    from mimiclab.deploy.runtime import PolicyRuntime
     from mimiclab.motion.format import load_motion
     from mimiclab.sim2sim.model import build_model
-    from mimiclab.sim2sim.observations import TrackingObservations
-    from mimiclab.sim2sim.reference import ClipReference
     from mimiclab.sim2sim.runner import Episode
+    from mimiclab.sim2sim.signals import MujocoSignals
 
-    policy = OnnxPolicy.load(zero_policy_dir)
-    c = policy.contract
-    model = build_model(c)
-    obs = TrackingObservations(model, c.default_joint_pos)
-    ref = ClipReference.from_motion(load_motion(stand_clip), c.joint_names, c.tracked_bodies, c.anchor_body,
-                                    c.control_dt, obs.future_offsets, name="stand")
-    rec = Episode(model, policy, obs, ref, Perturbations(), np.random.default_rng(0)).run()
+    runtime = PolicyRuntime.load(zero_policy_dir)
+    model = build_model(runtime.contract)
+    ref = runtime.reference(load_motion(stand_clip), name="stand")
+    rec = Episode(model, runtime, MujocoSignals(model, runtime.contract), ref, Perturbations(),
+                  np.random.default_rng(0)).run()
     assert rec["steps"] >= 25
     assert rec["mpkpe"][0] < 0.005
     assert rec["mpkpe"][:15].max() < 0.04
@@ -145,3 +142,17 @@ def test_full_clip_runs_to_the_end_after_a_termination(random_policy_dir, stand_
     assert short["steps"] < full["steps"] == 100  # 2 s at 50 Hz
     assert full["tracked_s"] == pytest.approx(short["tracked_s"])  # tracked until the same termination
     assert full["terminations"] == short["terminations"]
+
+
+def test_sim2sim_runs_the_runtime_without_torch_or_isaac_lab(zero_policy_dir, short_stand_clip, tmp_path):
+    """The deployment path (runtime + MuJoCo) needs numpy, onnxruntime and mujoco only: a whole sim2sim
+    run in a fresh interpreter loads neither torch, Isaac Lab nor warp."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from mimiclab.sim2sim.runner import run_sim2sim; "
+            f"r = run_sim2sim({str(zero_policy_dir)!r}, [{str(short_stand_clip)!r}], {str(tmp_path / 'o')!r}, "
+            "progress=False); assert r['clips'], r; "
+            "bad = [m for m in ('torch', 'isaaclab', 'warp') if m in sys.modules]; assert not bad, bad")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]

@@ -20,8 +20,9 @@ def g1_contract_from_table():
                     effort_limit=tuple(j.actuator.effort_limit for j in G1.joints),
                     action_scale=per("action_scale"), action_offset=per("default_pos"),
                     default_joint_pos=per("default_pos"),
-                    observations=(ObservationTerm("joint_pos", 29, 0, ("joint_pos",)),),
-                    reference_inputs=(), anchor_body="torso_link", base_body="pelvis", tracked_bodies=("pelvis",),
+                    observations=(ObservationTerm("joint_pos", 29, 0, ("joint_pos",), "joint positions"),),
+                    reference_inputs=(), anchor_body="torso_link", base_body="pelvis",
+                    tracked_bodies=("pelvis", "torso_link"), end_effectors=("torso_link",), termination_thresholds={},
                     future_offsets=(1,), physics_dt=0.005, decimation=4, proprioceptive=True)
 
 
@@ -118,7 +119,7 @@ def noise_free(env, group: str = "policy"):
 def robot_state(env, i: int):
     """sim2sim's RobotState of env i's G1 (positions relative to the env origin, quaternions wxyz)."""
     from mimiclab.rotations.numpy_ops import quat_apply_inverse
-    from mimiclab.sim2sim.observations import RobotState
+    from mimiclab.deploy.observations import RobotState
 
     robot = env.scene["robot"]
     data = robot.data
@@ -133,25 +134,42 @@ def robot_state(env, i: int):
         anchor_quat_w=wxyz(data.body_link_quat_w.torch[i, anchor]))
 
 
+def runtime_of(env, i: int, term_names=None):
+    """The deployment runtime (``mimiclab.deploy.runtime``) of env i: the contract export writes for
+    this env (with env i's default joint positions, which may carry encoder offsets; with
+    `term_names`, another actor's terms in its place), its last action as the ``actions`` term, and a
+    policy that is never called."""
+    from dataclasses import replace
+
+    from mimiclab.deploy.contract import is_proprioceptive
+    from mimiclab.deploy.observations import observation_spec
+    from mimiclab.deploy.runtime import PolicyRuntime
+    from mimiclab.rl.export import contract_from_env
+
+    contract = contract_from_env(env, "parity")
+    if term_names is not None and list(term_names) != [t.name for t in contract.observations]:
+        spec = observation_spec(term_names, contract.num_actions, len(contract.future_offsets))
+        contract = replace(contract, observations=spec, proprioceptive=is_proprioceptive(spec),
+                           reference_inputs=tuple(n for n in term_names if n.startswith("ref_")))
+    default = env.scene["robot"].data.default_joint_pos.torch[i].double().tolist()
+    rt = PolicyRuntime(replace(contract, default_joint_pos=tuple(default)), policy=None)
+    rt.last_action = env.action_manager.action[i].double().numpy().astype(np.float32)
+    return rt
+
+
 def assert_sim2sim_terms_equal(env, isaac: dict, steps, clip_ids, atol: float = 2e-4) -> None:
-    """sim2sim's numpy implementation of the terms named by `isaac` ({name: (N, dim)} from Isaac Lab, in
-    order), fed each env's robot state and its clip's reference at control step steps[i] (clamped to the
-    clip end), equals the Isaac Lab values term by term."""
+    """The runtime's observation (what sim2sim and a robot compute: the exported contract's terms, the
+    clip sampled as the contract says), fed each env's robot state and its clip's reference at control
+    step steps[i] (clamped to the clip end), equals the Isaac Lab values term by term (`isaac`:
+    {name: (N, dim)}, in order)."""
     from mimiclab.motion.format import load_motion
-    from mimiclab.robots.g1 import G1
-    from mimiclab.sim2sim.observations import observation_terms
-    from mimiclab.sim2sim.reference import ClipReference
-    from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
 
     cmd = env.command_manager.get_term("motion")
-    data = env.scene["robot"].data
     for i in range(env.num_envs):
-        motion = load_motion(cmd.library.clip_paths[int(clip_ids[i])])
-        ref = ClipReference.from_motion(motion, G1.joint_names, TRACKED_BODIES, "torso_link", env.step_dt,
-                                        cmd.future_offsets)
+        rt = runtime_of(env, i, term_names=list(isaac))
+        ref = rt.reference(load_motion(cmd.library.clip_paths[int(clip_ids[i])]))
         k = min(steps[i], int(round(float(cmd.start_times[i]) / env.step_dt)))
-        ours = observation_terms(robot_state(env, i), ref.step(k), env.action_manager.action[i].double().numpy(),
-                                 data.default_joint_pos.torch[i].double().numpy(), names=list(isaac))
+        ours = rt.observe(robot_state(env, i), ref.step(k))
         assert list(ours) == list(isaac)
         for name, value in ours.items():
             np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=atol, rtol=0,

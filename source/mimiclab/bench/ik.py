@@ -12,7 +12,7 @@ import time
 import numpy as np
 import torch
 
-from mimiclab.bench.problems import G1_TRACKED_BODIES, reachable_problems, smooth_clips
+from mimiclab.bench.problems import TRACKED_BODIES, reachable_problems, smooth_clips
 from mimiclab.kernels import available_backends
 from mimiclab.kernels.ik import IkTargets, solve_ik, solve_ik_sequence
 
@@ -42,7 +42,7 @@ def _mink_solve(tree, targets: IkTargets, init, iterations: int, mjcf: str) -> t
 
     model = mujoco.MjModel.from_xml_path(mjcf)
     configuration = mink.Configuration(model)
-    tasks = [mink.FrameTask(b, "body", position_cost=1.0, orientation_cost=float(np.sqrt(0.1))) for b in G1_TRACKED_BODIES]
+    tasks = [mink.FrameTask(b, "body", position_cost=1.0, orientation_cost=float(np.sqrt(0.1))) for b in TRACKED_BODIES]
     limits = [mink.ConfigurationLimit(model)]
     qadr = [model.jnt_qposadr[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n)] for n in G1.joint_names]
     root_pos, root_quat, joint_pos = (x.double().numpy() for x in init)
@@ -79,8 +79,8 @@ def bench_ik(num_problems: int = 4096, iterations: int = 3, clips: int = 16, fra
     tree = g1_kinematic_tree()
     records = []
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    targets, init, _ = reachable_problems(tree, G1_TRACKED_BODIES, num_problems, seed=0, dtype=torch.float32)
-    size = f"N={num_problems},K={len(G1_TRACKED_BODIES)},iters={iterations}"
+    targets, init, _ = reachable_problems(tree, TRACKED_BODIES, num_problems, seed=0, dtype=torch.float32)
+    size = f"N={num_problems},K={len(TRACKED_BODIES)},iters={iterations}"
     for device in devices:
         dt = IkTargets(targets.body_index, targets.pos.to(device), targets.quat.to(device))
         di = tuple(x.to(device) for x in init)
@@ -102,10 +102,10 @@ def bench_ik(num_problems: int = 4096, iterations: int = 3, clips: int = 16, fra
             except ImportError:
                 pass
 
-    seq_targets, q_true, root_pos, root_quat = smooth_clips(tree, G1_TRACKED_BODIES, clips, frames)
+    seq_targets, q_true, root_pos, root_quat = smooth_clips(tree, TRACKED_BODIES, clips, frames)
     seq_targets = IkTargets(seq_targets.body_index, seq_targets.pos.float(), seq_targets.quat.float())
     seq_init = (root_pos[:, 0].float(), root_quat[:, 0].float(), q_true[:, 0].float())
-    size = f"C={clips},T={frames},K={len(G1_TRACKED_BODIES)},iters={iterations}"
+    size = f"C={clips},T={frames},K={len(TRACKED_BODIES)},iters={iterations}"
     for device in devices:
         dt = IkTargets(seq_targets.body_index, seq_targets.pos.to(device), seq_targets.quat.to(device))
         di = tuple(x.to(device) for x in seq_init)

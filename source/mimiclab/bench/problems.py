@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from mimiclab.deploy.tracking_mdp import TRACKED_BODIES
 from mimiclab.kernels.fk import fk_reference
 from mimiclab.kernels.ik import IkTargets
 from mimiclab.rotations.torch_ops import quat_mul
 
-# The 14 bodies the common G1 trackers follow (BeyondMimic / GMR convention).
-G1_TRACKED_BODIES = ("pelvis", "left_hip_roll_link", "right_hip_roll_link", "left_knee_link",
-                     "right_knee_link", "left_ankle_roll_link", "right_ankle_roll_link", "torso_link",
-                     "left_shoulder_roll_link", "right_shoulder_roll_link", "left_elbow_link",
-                     "right_elbow_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
+__all__ = ["TRACKED_BODIES", "reachable_problems", "smooth_clips"]  # the bodies: the tracking MDP's 14
 
 
 def reachable_problems(tree, body_names: tuple[str, ...], n: int, seed: int, dtype=torch.float64,

@@ -5,8 +5,9 @@ nothing it could guess wrong: joints in action order with their PD gains, armatu
 action scale and offset (target = offset + scale · action, rad, where the offset is ``action_offset``
 (``action_offset_from = "default"``) or the reference's joint positions one control step ahead
 (``"reference"``)), the observation terms in order with
-their dims, the anchor and base (IMU) bodies, the reference's future offsets (control steps), the
-control rate, and the conventions. It is produced from the task's own managers at export time
+their dims, the anchor and base (IMU) bodies, the tracked bodies and end effectors, the early
+terminations with their thresholds (which sim2sim scores with), the reference's future offsets
+(control steps), the control rate, and the conventions. It is produced from the task's own managers at export time
 (``mimiclab.rl.export``), never written by hand.
 
 Signals. Every observation term lists the robot-side signals it is computed from (``signals``, from
@@ -16,6 +17,10 @@ contract states whether the policy is ``proprioceptive``: no term needs ``base_p
 ``base_lin_vel`` (:data:`STATE_ESTIMATION_SIGNALS`, which a real G1 only has through a state
 estimator). Both are required in a ``mimiclab.contract/1`` file; an unknown signal name, a term
 without signals or a ``proprioceptive`` flag that contradicts the terms is refused on load.
+
+A contract written by an older mimiclab (without signals, end effectors or termination thresholds)
+is refused with "export the checkpoint again". The runtime that follows a contract:
+``mimiclab.deploy.runtime``.
 
 One function, :func:`check_contract`, is used by play, eval and sim2sim: it compares a contract
 with a :class:`DeploymentTarget` (what the consumer is about to drive) and raises
@@ -61,13 +66,15 @@ class ContractError(ValueError):
 @dataclass(frozen=True)
 class ObservationTerm:
     """One actor observation term: ``dim`` numbers per step, ``history_length`` steps (0: none), computed
-    from the robot-side ``signals`` (names from :data:`SIGNALS`; ``()`` only in targets that do not
-    state them — a contract file must)."""
+    from the robot-side ``signals`` (names from :data:`SIGNALS`) as ``definition`` says (frame, unit,
+    offsets; ``mimiclab.deploy.tracking_mdp.ACTOR_TERM_DEFINITIONS``). ``()`` / ``""`` only in targets
+    that do not state them — a contract file must."""
 
     name: str
     dim: int
     history_length: int = 0
     signals: tuple[str, ...] = ()
+    definition: str = ""
 
     @property
     def needs_state_estimation(self) -> tuple[str, ...]:
@@ -99,6 +106,8 @@ class Contract:
     anchor_body: str
     base_body: str  # projected gravity and angular velocity are of this body (the IMU)
     tracked_bodies: tuple[str, ...]
+    end_effectors: tuple[str, ...]  # tracked bodies scored as end effectors (metrics, their height termination)
+    termination_thresholds: dict  # early-termination term name → threshold (the task's; metrics use them)
     future_offsets: tuple[int, ...]  # control steps ahead for the reference terms
     physics_dt: float  # s
     decimation: int
@@ -151,17 +160,20 @@ class Contract:
             if f.name not in d:
                 if f.default is not MISSING or f.default_factory is not MISSING:  # optional
                     continue
-                hint = (" (a contract written before signals were recorded: export the checkpoint again)"
-                        if f.name == "proprioceptive" else "")
+                hint = (" (a contract of an older mimiclab: export the checkpoint again)"
+                        if f.name in _ADDED_FIELDS else "")
                 raise ContractError(f"{source}: missing field '{f.name}'{hint}")
             out[f.name] = d[f.name]
         out["observations"] = _parse_terms(out["observations"], source)
         if not isinstance(out["proprioceptive"], bool):
             raise ContractError(f"{source}: proprioceptive is {out['proprioceptive']!r}, expected true or false")
         try:
-            for k in ("joint_names", "reference_inputs", "tracked_bodies"):
+            for k in ("joint_names", "reference_inputs", "tracked_bodies", "end_effectors"):
                 out[k] = tuple(str(x) for x in out[k])
             out["future_offsets"] = tuple(int(x) for x in out["future_offsets"])
+            if not isinstance(out["termination_thresholds"], dict):
+                raise TypeError("termination_thresholds is not an object of name: threshold")
+            out["termination_thresholds"] = {str(k): float(v) for k, v in out["termination_thresholds"].items()}
             for k in _PER_JOINT:
                 out[k] = tuple(float(x) for x in out[k])
             out["physics_dt"] = float(out["physics_dt"])
@@ -201,10 +213,15 @@ def _parse_terms(raw, source: str) -> tuple[ObservationTerm, ...]:
         if unknown:
             raise ContractError(f"{source}: observation '{name}' needs unknown signal '{unknown[0]}' (known: "
                                 f"{', '.join(SIGNALS)})")
-        terms.append(ObservationTerm(name, dim, hist, tuple(signals)))
+        definition = t.get("definition")
+        if not isinstance(definition, str) or not definition.strip():
+            raise ContractError(f"{source}: observation '{name}' has no definition (a contract of an older "
+                                "mimiclab: export the checkpoint again)")
+        terms.append(ObservationTerm(name, dim, hist, tuple(signals), definition))
     return tuple(terms)
 
 
+_ADDED_FIELDS = ("proprioceptive", "end_effectors", "termination_thresholds")  # since the first contracts
 _PER_JOINT = ("kp", "kd", "armature", "effort_limit", "action_scale", "action_offset", "default_joint_pos")
 
 
@@ -224,6 +241,19 @@ def _check_self_consistent(c: Contract, source: str) -> None:
     for t in c.observations:
         if t.dim <= 0:
             raise ContractError(f"{source}: observation '{t.name}' has dim {t.dim}")
+    bodies = set(c.tracked_bodies)
+    if len(bodies) != len(c.tracked_bodies):
+        raise ContractError(f"{source}: tracked_bodies lists a body twice")
+    for what, names in (("anchor_body", (c.anchor_body,)), ("end_effectors", c.end_effectors)):
+        outside = [b for b in names if b not in bodies]
+        if outside:
+            raise ContractError(f"{source}: {what} '{outside[0]}' is not among the tracked bodies")
+    if any(k <= 0 for k in c.future_offsets) or list(c.future_offsets) != sorted(set(c.future_offsets)):
+        raise ContractError(f"{source}: future_offsets {list(c.future_offsets)} must be positive and increasing")
+    bad = next((k for k, v in c.termination_thresholds.items() if not (math.isfinite(v) and v > 0)), None)
+    if bad is not None:
+        raise ContractError(f"{source}: termination threshold '{bad}' is {c.termination_thresholds[bad]}, "
+                            "expected a positive number")
     missing = [r for r in c.reference_inputs if r not in {t.name for t in c.observations}]
     if missing:
         raise ContractError(f"{source}: reference input '{missing[0]}' is not an observation term")
@@ -283,6 +313,12 @@ class DeploymentTarget:
     action_scale: Sequence[float] | None = None
     action_offset: Sequence[float] | None = None
     action_offset_from: str | None = None
+    default_joint_pos: Sequence[float] | None = None
+    effort_limit: Sequence[float] | None = None
+    armature: Sequence[float] | None = None
+    tracked_bodies: Sequence[str] | None = None
+    end_effectors: Sequence[str] | None = None
+    termination_thresholds: dict | None = None
     available_signals: Sequence[str] | None = None  # what the robot measures (SIGNALS); None: not checked
     quaternion_convention: str = QUATERNION_CONVENTION
 
@@ -290,7 +326,7 @@ class DeploymentTarget:
 def check_contract(contract: Contract, target: DeploymentTarget, source: str = CONTRACT_FILE) -> None:
     """Raise ContractError (one line naming the field) when `contract` does not fit `target`."""
     _check_joints(contract.joint_names, tuple(target.joint_names), source)
-    for k in ("kp", "kd", "action_scale", "action_offset"):
+    for k in ("kp", "kd", "action_scale", "action_offset", "default_joint_pos", "effort_limit", "armature"):
         want = getattr(target, k)
         if want is None:
             continue
@@ -321,6 +357,22 @@ def check_contract(contract: Contract, target: DeploymentTarget, source: str = C
         want = getattr(target, k)
         if want is not None and getattr(contract, k) != want:
             raise ContractError(f"{source}: {k} is '{getattr(contract, k)}' but the target uses '{want}'")
+    for k in ("tracked_bodies", "end_effectors"):
+        want = getattr(target, k)
+        if want is not None and tuple(getattr(contract, k)) != tuple(want):
+            raise ContractError(f"{source}: {k} are {list(getattr(contract, k))} but the target uses {list(want)}")
+    want = target.termination_thresholds
+    if want is not None:
+        have = contract.termination_thresholds
+        for name in sorted(set(have) | set(want)):
+            if name not in want:
+                raise ContractError(f"{source}: termination '{name}' is not implemented by the target "
+                                    f"(it has {', '.join(sorted(want)) or 'none'})")
+            if name not in have:
+                raise ContractError(f"{source}: termination '{name}' of the target is missing")
+            if not math.isclose(have[name], float(want[name]), rel_tol=1e-9, abs_tol=1e-12):
+                raise ContractError(f"{source}: termination threshold '{name}' is {have[name]:g} but the target "
+                                    f"uses {float(want[name]):g}")
     if target.future_offsets is not None and tuple(contract.future_offsets) != tuple(target.future_offsets):
         raise ContractError(f"{source}: future_offsets are {list(contract.future_offsets)} but the target uses "
                             f"{list(target.future_offsets)}")
@@ -360,6 +412,9 @@ def _check_observations(have: tuple[ObservationTerm, ...], want: tuple[Observati
         if a.history_length != b.history_length:
             raise ContractError(f"{source}: observation '{a.name}' has history_length {a.history_length} but the "
                                 f"target uses {b.history_length}")
+        if b.definition and a.definition != b.definition:
+            raise ContractError(f"{source}: observation '{a.name}' is defined as {a.definition!r} but the target "
+                                f"computes {b.definition!r}")
         if b.signals and tuple(a.signals) != tuple(b.signals):
             raise ContractError(f"{source}: observation '{a.name}' needs signals {list(a.signals)} but the target "
                                 f"computes it from {list(b.signals)}")

@@ -18,8 +18,9 @@ over its steps, ``overall`` the mean over clips:
 
 from __future__ import annotations
 
-ROOT_BODY = "pelvis"
-END_EFFECTORS = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
+from mimiclab.deploy.tracking_mdp import BASE_BODY as ROOT_BODY  # root-relative metrics subtract the base
+from mimiclab.deploy.tracking_mdp import END_EFFECTORS  # noqa: F401  (the task's; a contract carries its own)
+
 STEP_METRICS = ("mpkpe", "root_relative_mpkpe", "joint_pos_error", "joint_vel_error", "ee_pos_error", "ee_ori_error")
 METRIC_UNITS = {"success": "bool", "success_rate": "1", "mpkpe": "m", "root_relative_mpkpe": "m",
                 "joint_pos_error": "rad", "joint_vel_error": "rad/s", "ee_pos_error": "m", "ee_ori_error": "rad"}

@@ -1,10 +1,36 @@
-"""Facts of the tracking MDP that a consumer outside Isaac Lab needs (the demo report, the CI
-learning test, export, sim2sim, a robot-side runtime) without importing the task: numpy-free,
-Isaac-Lab-free constants."""
+"""The facts of the tracking MDP, in one place: the task configs (``mimiclab.tasks.tracking``,
+``mimiclab.tasks.residual``), export (which copies them into the contract), eval, sim2sim, the
+runtime and the benchmarks read them here. Numpy-free, Isaac-Lab-free constants.
+
+A deployed policy's facts are its contract's (``mimiclab.deploy.contract``), written at export from
+the task's managers; these constants are the defaults the tasks are built from."""
 
 from __future__ import annotations
 
 from mimiclab.deploy.contract import SIGNALS, STATE_ESTIMATION_SIGNALS
+
+# Bodies (BeyondMimic's G1 convention). The reference is followed at 14 bodies; its anchor (the
+# frame of the relative observations and terminations) is the torso; the base (floating base, the
+# IMU, the root of root-relative metrics) is the pelvis.
+TRACKED_BODIES = (
+    "pelvis",
+    "left_hip_roll_link", "left_knee_link", "left_ankle_roll_link",
+    "right_hip_roll_link", "right_knee_link", "right_ankle_roll_link",
+    "torso_link",
+    "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
+    "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link",
+)
+ANCHOR_BODY = "torso_link"
+BASE_BODY = "pelvis"
+END_EFFECTORS = ("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link")
+FUTURE_OFFSETS = (1, 2, 4, 8)  # control steps ahead of the reference terms
+GRAVITY_DIR = (0.0, 0.0, -1.0)  # world; "projected gravity" and the gravity termination use it in body frames
+
+# Early terminations (the task's TerminationsCfg term names → threshold): anchor height |z_ref − z|
+# [m]; gravity direction in the anchor frame |g_ref,z − g_z| [1]; any end effector's height [m].
+TERMINATION_THRESHOLDS = {"anchor_height": 0.25, "anchor_gravity": 0.8, "end_effector_height": 0.25}
+# With an object (the residual task): point-cloud distance D of the object to its reference [m].
+OBJECT_TERMINATION_THRESHOLDS = {"object_distance": 0.3}
 
 # The exp-kernel reward terms that pay for following the reference (the task's RewardsCfg; every
 # other reward term is a penalty). Their logged sum is "the tracking reward" of the learning figures.
@@ -47,6 +73,40 @@ ACTOR_TERM_SIGNALS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What each actor term is, for the contract (``ObservationTerm.definition``): frame, unit, offsets.
+# K future offsets (``future_offsets``, control steps), J joints (``joint_names`` order); "the anchor"
+# is ``anchor_body``, "the base" ``base_body``; orientations are 6-D (R[:, :2] row by row). Every term
+# enters the policy raw: its normaliser is folded into policy.onnx.
+ACTOR_TERM_DEFINITIONS: dict[str, str] = {
+    "ref_joint_pos": "reference joint positions at t + k*control_dt, k in future_offsets (K*J) [rad]",
+    "ref_anchor_pos_local": "reference anchor positions at t + k*control_dt in the reference anchor frame at t: "
+                            "R_ref(t)^T (p_ref(t+k) - p_ref(t)) (K*3) [m]",
+    "ref_anchor_lin_vel": "reference anchor linear velocity at t in the reference anchor frame at t (3) [m/s]",
+    "ref_anchor_ori": "reference anchor orientations at t + k*control_dt relative to the robot anchor "
+                      "orientation, 6-D (K*6) [1]",
+    "ref_anchor_pos": "reference anchor positions at t + k*control_dt in the robot anchor frame: "
+                      "R_a^T (p_ref(t+k) - p_a), world positions (K*3) [m]",
+    "projected_gravity": "world gravity direction (0, 0, -1) in the base frame (3) [1]",
+    "base_ang_vel": "base angular velocity in the base frame (3) [rad/s]",
+    "joint_pos": "joint positions minus default_joint_pos (J) [rad]",
+    "joint_vel": "joint velocities (J) [rad/s]",
+    "actions": "the previous raw policy output, zeros after a reset (J) [1]",
+    "object_pos": "object position in the robot anchor frame (3) [m]",
+    "object_ori": "object orientation relative to the robot anchor, 6-D (6) [1]",
+    "ref_object_pos": "reference object position at t in the robot anchor frame, world pose (3) [m]",
+    "ref_object_ori": "reference object orientation at t relative to the robot anchor, 6-D (6) [1]",
+}
+
+
+def term_definition(name: str) -> str:
+    """The definition of actor term `name`; KeyError (naming the term) when the table lacks it."""
+    try:
+        return ACTOR_TERM_DEFINITIONS[name]
+    except KeyError:
+        raise KeyError(f"observation term '{name}' is not in "
+                       "mimiclab.deploy.tracking_mdp.ACTOR_TERM_DEFINITIONS") from None
+
+
 def term_signals(name: str) -> tuple[str, ...]:
     """The signals of actor term `name`; KeyError (naming the term) when the table lacks it."""
     try:
@@ -62,3 +122,4 @@ def needs_state_estimation(name: str) -> tuple[str, ...]:
 
 
 assert all(s in SIGNALS for sig in ACTOR_TERM_SIGNALS.values() for s in sig), "ACTOR_TERM_SIGNALS: unknown signal"
+assert set(ACTOR_TERM_DEFINITIONS) == set(ACTOR_TERM_SIGNALS), "every actor term has signals and a definition"

@@ -4,7 +4,7 @@
                                    joint_names=robot.joint_names, body_names=robot.body_names,
                                    device="cuda:0")
     ref = lib.frames(clip_ids, times)                    # dict of (N, ...) tensors
-    fut = lib.future(clip_ids, times, step_dt=0.02)      # dict of (N, 4, ...) tensors, offsets 1,2,4,8
+    fut = lib.future(clip_ids, times, step_dt=0.02, offsets=(1, 2, 4, 8))   # dict of (N, 4, ...) tensors
 
 Packing (F = total frames of all clips, J joints, B bodies, all float32 on `device`):
     joint_pos (F,J) [rad], joint_vel (F,J) [rad/s],
@@ -59,7 +59,6 @@ LINEAR_FIELDS: tuple[tuple[str, tuple], ...] = (
 )
 QUAT_FIELDS = ("root_quat", "body_quat_w")  # packed as (F, 1+B, 4): root first, then the bodies
 FIELDS = tuple(n for n, _ in LINEAR_FIELDS) + QUAT_FIELDS
-DEFAULT_FUTURE_OFFSETS = (1, 2, 4, 8)
 
 
 def quat_interp(q0: torch.Tensor, q1: torch.Tensor, w: torch.Tensor, mode: str = "slerp") -> torch.Tensor:
@@ -392,7 +391,7 @@ class MotionLibrary:
         return out
 
     def future(self, clip_ids: torch.Tensor, times: torch.Tensor, step_dt: float,
-               offsets: Sequence[int] | torch.Tensor = DEFAULT_FUTURE_OFFSETS) -> dict[str, torch.Tensor]:
+               offsets: Sequence[int] | torch.Tensor) -> dict[str, torch.Tensor]:
         """The reference at times + k·step_dt for k in `offsets` (K,): {field: (N, K, ...)},
         clamped at each clip's end. step_dt: control step [s]. Include offset 0 to get the current
         frame from the same call."""

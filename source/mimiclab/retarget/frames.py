@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mimiclab.rotations.numpy_ops import xyzw_to_wxyz
+from mimiclab.rotations.numpy_ops import quat_from_matrix
 
 MIN_FOOT_LENGTH = 0.06  # m: ankle→toe horizontal length below which the foot heading is unreliable
 
@@ -34,24 +34,12 @@ def flat_frame_from_forward(forward: np.ndarray) -> np.ndarray:
     return np.stack((x, y, z), axis=-1)
 
 
-def matrix_to_quat_wxyz(m: np.ndarray) -> np.ndarray:
-    """(…,3,3) rotation matrices → (…,4) unit quaternions wxyz with w ≥ 0, by scipy's
-    ``Rotation.from_matrix`` on purpose: the orientation targets of every retargeted motion come
-    from it, and ``mimiclab.rotations.numpy_ops.quat_from_matrix`` (Shepperd) differs by rounding,
-    which the IK carries into the stored motions (up to ~3e-6 rad/s in joint velocities)."""
-    from scipy.spatial.transform import Rotation
-
-    q = xyzw_to_wxyz(Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat())
-    q *= np.where(q[:, :1] < 0, -1.0, 1.0)
-    return q.reshape(*m.shape[:-2], 4)
-
-
 def role_frames(roles: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """{'pelvis', 'torso', 'left_foot', 'right_foot'}: (T,4) wxyz orientation targets."""
     up = roles["chest"] - roles["pelvis"]
     pelvis = frame_from_lateral_and_up(roles["left_hip"] - roles["right_hip"], up)
     torso = frame_from_lateral_and_up(roles["left_shoulder"] - roles["right_shoulder"], up)
-    frames = {"pelvis": matrix_to_quat_wxyz(pelvis), "torso": matrix_to_quat_wxyz(torso)}
+    frames = {"pelvis": quat_from_matrix(pelvis), "torso": quat_from_matrix(torso)}
     for side in ("left", "right"):
         toe = roles.get(f"{side}_toe")
         forward = pelvis[..., 0]
@@ -59,5 +47,5 @@ def role_frames(roles: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             along = toe - roles[f"{side}_ankle"]
             level = np.linalg.norm(along[..., :2], axis=-1, keepdims=True) > MIN_FOOT_LENGTH
             forward = np.where(level, along, forward)
-        frames[f"{side}_foot"] = matrix_to_quat_wxyz(flat_frame_from_forward(forward))
+        frames[f"{side}_foot"] = quat_from_matrix(flat_frame_from_forward(forward))
     return frames

@@ -29,7 +29,12 @@ from mimiclab.deploy.contract import (
     is_proprioceptive,
     load_contract,
 )
-from mimiclab.deploy.tracking_mdp import ACTOR_TERM_SIGNALS
+from mimiclab.deploy.tracking_mdp import (
+    ACTOR_TERM_DEFINITIONS,
+    ACTOR_TERM_SIGNALS,
+    OBJECT_TERMINATION_THRESHOLDS,
+    TERMINATION_THRESHOLDS,
+)
 
 EXPORT_TASK = "Mimic-Track-G1-Play"
 # the Play task a tracking run's checkpoints are evaluated and exported in, by the run's training task
@@ -85,8 +90,8 @@ def contract_from_env(env, task: str, proprioceptive: bool | None = None) -> Con
     if unknown:
         raise ExportError(f"{task}: actor observation term '{unknown[0]}' is not in "
                           "mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS; add the robot signals it needs there")
-    observations = tuple(ObservationTerm(name, int(dim[-1]), int(cfg.history_length or 0), ACTOR_TERM_SIGNALS[name])
-                         for name, dim, cfg in zip(names, dims, cfgs))
+    observations = tuple(ObservationTerm(name, int(dim[-1]), int(cfg.history_length or 0), ACTOR_TERM_SIGNALS[name],
+                                         ACTOR_TERM_DEFINITIONS[name]) for name, dim, cfg in zip(names, dims, cfgs))
     if proprioceptive is None:
         proprioceptive = getattr(base.cfg, "proprioceptive", None)
     needy = next((t for t in observations if t.needs_state_estimation), None)
@@ -106,10 +111,40 @@ def contract_from_env(env, task: str, proprioceptive: bool | None = None) -> Con
         action_scale=per_joint(action._scale), action_offset=offset,
         default_joint_pos=default, observations=observations,
         reference_inputs=reference, anchor_body=cmd.cfg.anchor_body_name, base_body=robot.body_names[0],
-        tracked_bodies=tuple(cmd.body_names), future_offsets=tuple(cmd.future_offsets),
+        tracked_bodies=tuple(cmd.body_names), end_effectors=_end_effectors(base),
+        termination_thresholds=_termination_thresholds(base), future_offsets=tuple(cmd.future_offsets),
         physics_dt=float(base.physics_dt), decimation=int(base.cfg.decimation),
         proprioceptive=is_proprioceptive(observations),
         action_offset_from=str(getattr(action.cfg, "offset_from", "default")))
+
+
+END_EFFECTOR_TERMINATION = "end_effector_height"  # its body_names are the end effectors
+
+
+def _termination_thresholds(base) -> dict[str, float]:
+    """{name: threshold} of the env's active early terminations that a consumer implements
+    (``TERMINATION_THRESHOLDS`` and, with an object, ``OBJECT_TERMINATION_THRESHOLDS``), read off the
+    termination manager (ExportError for another thresholded termination: add it to the facts module)."""
+    tm = base.termination_manager
+    known = {**TERMINATION_THRESHOLDS, **OBJECT_TERMINATION_THRESHOLDS}
+    out = {}
+    for name in tm.active_terms:
+        cfg = tm.get_term_cfg(name)
+        if cfg.time_out:
+            continue
+        if name not in known:
+            raise ExportError(f"termination '{name}' is not one a deployment consumer implements "
+                              f"({', '.join(known)}; mimiclab.deploy.tracking_mdp)")
+        out[name] = float(cfg.params["threshold"])
+    return out
+
+
+def _end_effectors(base) -> tuple[str, ...]:
+    """The body names of the end-effector height termination (the metrics' end effectors)."""
+    tm = base.termination_manager
+    if END_EFFECTOR_TERMINATION not in tm.active_terms:
+        raise ExportError(f"the env has no '{END_EFFECTOR_TERMINATION}' termination (it names the end effectors)")
+    return tuple(tm.get_term_cfg(END_EFFECTOR_TERMINATION).params["body_names"])
 
 
 def _nominal_default_joint_pos(robot, joint_names) -> tuple[float, ...]:
@@ -132,7 +167,11 @@ def target_of(contract: Contract) -> DeploymentTarget:
                             decimation=contract.decimation, control_dt=contract.control_dt,
                             anchor_body=contract.anchor_body, base_body=contract.base_body,
                             future_offsets=contract.future_offsets, action_scale=contract.action_scale,
-                            action_offset=contract.action_offset, action_offset_from=contract.action_offset_from)
+                            action_offset=contract.action_offset, action_offset_from=contract.action_offset_from,
+                            default_joint_pos=contract.default_joint_pos, effort_limit=contract.effort_limit,
+                            armature=contract.armature, tracked_bodies=contract.tracked_bodies,
+                            end_effectors=contract.end_effectors,
+                            termination_thresholds=contract.termination_thresholds)
 
 
 def check_checkpoint_contract(checkpoint: str | os.PathLike, env, task: str) -> Contract | None:
@@ -166,7 +205,9 @@ def actor_modules(runner):
 
 
 def export_runner(runner, env, task: str, out_dir: str | os.PathLike, extra: dict | None = None) -> Contract:
-    """Write ``policy.onnx`` + ``contract.json`` of a live runner/env pair into `out_dir`."""
+    """Write ``policy.onnx`` + ``contract.json`` of a live runner/env pair into `out_dir`, then verify the
+    ONNX against ``runner.get_inference_policy()`` on observations recorded by stepping the env
+    (:data:`VERIFY_STEPS` control steps; the env's state moves on)."""
     import dataclasses
 
     from mimiclab.deploy.onnx_policy import write_policy_onnx
@@ -181,33 +222,46 @@ def export_runner(runner, env, task: str, out_dir: str | os.PathLike, extra: dic
         contract = dataclasses.replace(contract, extra=extra)
     normalizer, mlp = actor_modules(runner)
     contract = write_policy_onnx(normalizer, mlp, contract, out_dir)
-    _check_onnx_matches_actor(normalizer, mlp, env, Path(out_dir))
+    _check_onnx_matches_runner(runner, Path(out_dir))
     return contract
 
 
-def _check_onnx_matches_actor(normalizer, mlp, env, out_dir: Path, atol: float = 1e-4) -> None:
-    """The exported ONNX must give the actor's deterministic actions (`mlp(normalizer(obs))`, the modules
-    it was written from) on the env's current observations."""
+VERIFY_STEPS = 8  # control steps of recorded observations the ONNX is checked on
+VERIFY_ENVS = 16  # envs per step (the first ones)
+
+
+def _check_onnx_matches_runner(runner, out_dir: Path, steps: int = VERIFY_STEPS, atol: float = 1e-4) -> float:
+    """The exported ONNX must give the actions of ``runner.get_inference_policy()`` (what play and eval
+    run) on observations recorded from the runner's env over `steps` control steps driven by that
+    policy (the first VERIFY_ENVS envs, so reset and mid-episode states are both seen). Returns the largest difference;
+    ExportError above `atol`."""
     import numpy as np
     import torch
 
     from mimiclab.deploy.onnx_policy import OnnxPolicy
 
-    base = getattr(env, "unwrapped", env)
-    policy = OnnxPolicy.load(out_dir)
-    obs = base.observation_manager.compute_group(POLICY_GROUP)[:1].detach().cpu()
-    terms, start = {}, 0
-    for t in policy.contract.observations:
-        width = t.dim * max(t.history_length, 1)
-        terms[t.name] = obs[0, start:start + width].numpy()
-        start += width
-    with torch.no_grad():
-        dev = next(mlp.parameters()).device
-        want = mlp(normalizer(obs.to(dev))).cpu().numpy()[0]
-    got = policy(terms)
-    err = float(np.abs(got - want).max())
-    if not err <= atol:
-        raise ExportError(f"{out_dir}: the ONNX policy differs from the actor by {err:.2e} (> {atol:g})")
+    onnx = OnnxPolicy.load(out_dir)
+    policy = runner.get_inference_policy(device=runner.device)
+    env = runner.env
+    widths = [t.dim * max(t.history_length, 1) for t in onnx.contract.observations]
+    worst = 0.0
+    with torch.inference_mode():
+        obs = env.get_observations()
+        for _ in range(steps):
+            want = policy(obs)
+            flat = obs[POLICY_GROUP].detach().cpu().numpy()
+            ref = want.detach().cpu().numpy()
+            for i in range(min(flat.shape[0], VERIFY_ENVS)):
+                parts = np.split(flat[i], np.cumsum(widths)[:-1])
+                terms = {t.name: v for t, v in zip(onnx.contract.observations, parts)}
+                worst = max(worst, float(np.abs(onnx(terms) - ref[i]).max()))
+            obs, _, dones, _ = env.step(want)
+            if hasattr(policy, "reset"):
+                policy.reset(dones)
+    if not worst <= atol:
+        raise ExportError(f"{out_dir}: the ONNX policy differs from the runner's inference policy by {worst:.2e} "
+                          f"(> {atol:g}) on {steps} recorded steps")
+    return worst
 
 
 def is_tracking_env(env) -> bool:

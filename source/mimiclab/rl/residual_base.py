@@ -35,19 +35,19 @@ from mimiclab.deploy.contract import (
     Contract,
     ContractError,
     DeploymentTarget,
-    ObservationTerm,
     check_contract,
     load_contract,
 )
-from mimiclab.deploy.tracking_mdp import term_signals
+from mimiclab.deploy.observations import OBJECT_TERM_NAMES, observation_spec
+from mimiclab.deploy.tracking_mdp import FUTURE_OFFSETS, PROPRIOCEPTIVE_ACTOR_TERMS
+from mimiclab.robots.g1 import G1
 
 # The policy group of Mimic-Residual-Box-G1: the 9 terms of the proprioceptive Mimic-Track-G1 actor, then
-# the object (signals per term: mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS).
-TRACKING_TERMS = (("ref_joint_pos", 116), ("ref_anchor_pos_local", 12), ("ref_anchor_lin_vel", 3),
-                  ("ref_anchor_ori", 24), ("projected_gravity", 3), ("base_ang_vel", 3), ("joint_pos", 29),
-                  ("joint_vel", 29), ("actions", 29))
-OBJECT_TERMS = (("object_pos", 3), ("object_ori", 6), ("ref_object_pos", 3), ("ref_object_ori", 6))
-RESIDUAL_POLICY_TERMS = tuple(ObservationTerm(n, d, 0, term_signals(n)) for n, d in TRACKING_TERMS + OBJECT_TERMS)
+# the object (signals and definitions per term: mimiclab.deploy.tracking_mdp).
+RESIDUAL_POLICY_TERMS = observation_spec(PROPRIOCEPTIVE_ACTOR_TERMS + OBJECT_TERM_NAMES, G1.num_joints,
+                                         len(FUTURE_OFFSETS))
+TRACKING_TERMS = tuple((t.name, t.dim) for t in RESIDUAL_POLICY_TERMS[:len(PROPRIOCEPTIVE_ACTOR_TERMS)])
+OBJECT_TERMS = tuple((t.name, t.dim) for t in RESIDUAL_POLICY_TERMS[len(PROPRIOCEPTIVE_ACTOR_TERMS):])
 RESIDUAL_CONTROL_DT = 0.02  # s (physics 0.005 s × decimation 4, as Mimic-Track-G1)
 NORMALIZER_EPS = 1e-2  # rsl_rl EmpiricalNormalization's default eps (MLPModel does not change it)
 

@@ -6,16 +6,18 @@ Per step (robot after the step, reference at the same time), per clip averaged o
 
 Names, units and meanings: ``mimiclab.deploy.metrics``.
 
-Terminations (the task's, thresholds from ``tracking_env_cfg``): anchor height |z_ref − z| > 0.25 m;
-gravity direction |g_ref,z − g_z| > 0.8 with g = (0, 0, −1) in each anchor frame; end-effector
-height |z_ref − z| > 0.25 m for any end effector. (The task compares the end effectors with the
-reference moved onto the robot's anchor xy and yaw, which leaves heights unchanged.)
+Terminations: those the contract lists in ``termination_thresholds`` (the task's, read off its
+termination manager at export; a name not implemented here is refused): ``anchor_height``
+|z_ref − z| of the anchor; ``anchor_gravity`` |g_ref,z − g_z| with g = (0, 0, −1) in each anchor
+frame; ``end_effector_height`` |z_ref − z| of any of the contract's ``end_effectors``. (The task
+compares the end effectors with the reference moved onto the robot's anchor xy and yaw, which leaves
+heights unchanged.) Root-relative metrics subtract the contract's ``base_body``.
 
 Objects (residual policies, :class:`ObjectMetrics`): ``object_pointcloud_distance`` [m] per step,
 D = mean over the object's P = 1024 surface points x (``mimiclab.motion.objects.surface_points``,
 seed 0, as the task samples them) of |T_cur x − T_ref x|, the task's ``object_pointcloud`` (a numpy
 twin of ``mimiclab.kernels.pointcloud.pointcloud_distance``); termination ``object_distance`` when
-D > 0.3 m (the residual task's ``object_distance`` term).
+D exceeds the contract's threshold (the residual task's ``object_distance`` term).
 """
 
 from __future__ import annotations
@@ -25,24 +27,29 @@ from collections.abc import Sequence
 import numpy as np
 
 from mimiclab.deploy.metrics import (  # noqa: F401  (re-exported for the runner)
-    END_EFFECTORS,
     METRIC_UNITS,
     OBJECT_METRIC,
     OBJECT_METRIC_UNITS,
-    ROOT_BODY,
     STEP_METRICS,
     format_table,
     summary,
 )
-from mimiclab.sim2sim.reference import ReferenceStep
+from mimiclab.deploy.observations import GRAVITY_DIR
+from mimiclab.deploy.reference import ReferenceStep
+from mimiclab.deploy.tracking_mdp import OBJECT_TERMINATION_THRESHOLDS, TERMINATION_THRESHOLDS
 from mimiclab.rotations.numpy_ops import matrix_from_quat, quat_angle, quat_apply_inverse
 
-ANCHOR_HEIGHT_THRESHOLD = 0.25  # m
-ANCHOR_GRAVITY_THRESHOLD = 0.8
-EE_HEIGHT_THRESHOLD = 0.25  # m
-GRAVITY_DIR = np.array([0.0, 0.0, -1.0])
-OBJECT_DISTANCE_THRESHOLD = 0.3  # m
 OBJECT_SURFACE_POINTS = 1024
+OBJECT_TERMINATION = "object_distance"
+IMPLEMENTED_TERMINATIONS = tuple(TERMINATION_THRESHOLDS) + tuple(OBJECT_TERMINATION_THRESHOLDS)
+
+
+def check_terminations(thresholds: dict) -> None:
+    """ValueError (one line) naming a termination the metrics here do not implement."""
+    unknown = [n for n in thresholds if n not in IMPLEMENTED_TERMINATIONS]
+    if unknown:
+        raise ValueError(f"termination '{unknown[0]}' is not implemented by sim2sim (it implements "
+                         f"{', '.join(IMPLEMENTED_TERMINATIONS)})")
 
 
 def pointcloud_distance(points: np.ndarray, pos_a: np.ndarray, quat_a: np.ndarray, pos_b: np.ndarray,
@@ -56,32 +63,40 @@ def pointcloud_distance(points: np.ndarray, pos_a: np.ndarray, quat_a: np.ndarra
 class ObjectMetrics:
     """D and the ``object_distance`` termination of a step for one object (module docstring)."""
 
-    def __init__(self, obj, num_points: int = OBJECT_SURFACE_POINTS, threshold: float = OBJECT_DISTANCE_THRESHOLD):
-        """obj: ``mimiclab.motion.objects.ObjectTrack`` (its shape and size)."""
+    def __init__(self, obj, threshold: float | None, num_points: int = OBJECT_SURFACE_POINTS):
+        """obj: ``mimiclab.motion.objects.ObjectTrack`` (its shape and size); threshold [m] of the
+        ``object_distance`` termination (None: the contract has none, never terminated)."""
         from mimiclab.motion.objects import surface_points
 
         self.points = surface_points(obj, num_points, seed=0).double().numpy()  # (P,3) object frame
-        self.threshold = float(threshold)
+        self.threshold = None if threshold is None else float(threshold)
 
     def distance(self, ref: ReferenceStep, object_pos_w: np.ndarray, object_quat_w: np.ndarray) -> float:
         """D [m] between the object's pose and the reference's."""
         return pointcloud_distance(self.points, object_pos_w, object_quat_w, ref.object_pos_w, ref.object_quat_w)
 
     def terminated(self, distance: float) -> bool:
-        return bool(distance > self.threshold)
+        return self.threshold is not None and bool(distance > self.threshold)
 
 
 class StepMetrics:
-    """Metrics and terminations of a step for tracked bodies `body_names` (reference body order)."""
+    """Metrics and terminations of a step for tracked bodies `body_names` (reference body order):
+    root-relative errors about `root_body`, end-effector errors over `end_effectors`, the terminations
+    of `thresholds` ({name: threshold}; ValueError for a name not implemented here)."""
 
-    def __init__(self, body_names: Sequence[str], anchor_body: str):
+    def __init__(self, body_names: Sequence[str], anchor_body: str, root_body: str, end_effectors: Sequence[str],
+                 thresholds: dict):
         names = list(body_names)
-        missing = [b for b in (ROOT_BODY, anchor_body, *END_EFFECTORS) if b not in names]
+        missing = [b for b in (root_body, anchor_body, *end_effectors) if b not in names]
         if missing:
             raise ValueError(f"tracked bodies lack '{missing[0]}' (needed by the metrics)")
-        self.root = names.index(ROOT_BODY)
+        if not end_effectors:
+            raise ValueError("the metrics need at least one end effector")
+        check_terminations(thresholds)
+        self.root = names.index(root_body)
         self.anchor = names.index(anchor_body)
-        self.ee = [names.index(b) for b in END_EFFECTORS]
+        self.ee = [names.index(b) for b in end_effectors]
+        self.thresholds = {n: float(v) for n, v in thresholds.items() if n in TERMINATION_THRESHOLDS}
 
     def errors(self, ref: ReferenceStep, body_pos_w: np.ndarray, body_quat_w: np.ndarray,
                joint_pos: np.ndarray, joint_vel: np.ndarray) -> dict[str, float]:
@@ -98,17 +113,16 @@ class StepMetrics:
         }
 
     def terminations(self, ref: ReferenceStep, body_pos_w: np.ndarray, body_quat_w: np.ndarray) -> dict[str, bool]:
-        """{anchor_height, anchor_gravity, end_effector_height: fired}."""
+        """{name: fired} of the thresholded terminations (anchor_height, anchor_gravity,
+        end_effector_height, those the contract lists, in its order)."""
         a = self.anchor
         g_ref = quat_apply_inverse(ref.body_quat_w[a], GRAVITY_DIR)
         g_rob = quat_apply_inverse(body_quat_w[a], GRAVITY_DIR)
-        ee_dz = np.abs(ref.body_pos_w[self.ee, 2] - body_pos_w[self.ee, 2])
-        return {
-            "anchor_height": bool(abs(ref.body_pos_w[a, 2] - body_pos_w[a, 2]) > ANCHOR_HEIGHT_THRESHOLD),
-            "anchor_gravity": bool(abs(g_ref[2] - g_rob[2]) > ANCHOR_GRAVITY_THRESHOLD),
-            "end_effector_height": bool((ee_dz > EE_HEIGHT_THRESHOLD).any()),
-        }
+        error = {"anchor_height": lambda: abs(ref.body_pos_w[a, 2] - body_pos_w[a, 2]),
+                 "anchor_gravity": lambda: abs(g_ref[2] - g_rob[2]),
+                 "end_effector_height": lambda: np.abs(ref.body_pos_w[self.ee, 2] - body_pos_w[self.ee, 2]).max()}
+        return {n: bool(error[n]() > t) for n, t in self.thresholds.items()}
 
 
 __all__ = ["StepMetrics", "ObjectMetrics", "OBJECT_METRIC", "OBJECT_METRIC_UNITS", "pointcloud_distance",
-           "END_EFFECTORS", "METRIC_UNITS", "ROOT_BODY", "STEP_METRICS", "format_table", "summary"]
+           "check_terminations", "METRIC_UNITS", "STEP_METRICS", "format_table", "summary"]

@@ -16,16 +16,22 @@ Output: ``metrics.json`` ``{"policy", "task", "device", "simulator", "units", "p
 also ``episodes``, ``episode_success_rate`` and ``terminations``), ``<clip>_tracking.png`` per clip,
 and the video (first episode of every clip) when asked.
 
-The observation terms are the contract's (by name, in its order: the proprioceptive ``Mimic-Track-G1``
-set, the ``-StateEstimation`` set, the residual set; ``mimiclab.sim2sim.observations``); a term sim2sim
-does not implement is refused with a one-line ContractError before anything runs.
+Everything between the robot's signals and the joint targets is the runtime's
+(``mimiclab.deploy.runtime.PolicyRuntime``, the class a robot loop uses): the observation terms are the
+contract's (by name, in its order: the proprioceptive ``Mimic-Track-G1`` set, the ``-StateEstimation``
+set, the residual set), the reference is sampled at its control rate and future offsets, the targets
+follow its action scale, offset and ``action_offset_from``; a term the runtime does not implement is
+refused with a one-line ContractError before anything runs. sim2sim adds only the simulated robot
+(``mimiclab.sim2sim.model``, built from the contract's gains, armature and effort limits; its signals,
+``mimiclab.sim2sim.signals``) and the scoring (the contract's tracked bodies, end effectors and
+termination thresholds, ``mimiclab.sim2sim.metrics``).
 
 Residual loco-manipulation policies (the contract observes ``object_pos``, ``object_ori``,
 ``ref_object_pos``, ``ref_object_ori``): every clip must carry an object (the same one: shape, size,
 mass), which becomes a free body of the MuJoCo model (``model.add_object``), is reset to the clip's
 first-frame object pose and velocity with the robot, is observed in the robot's anchor frame with its
 reference now, and is scored by ``object_pointcloud_distance`` (per step, per clip, overall; unit in
-``units``) with the termination ``object_distance`` (D > 0.3 m).
+``units``) with the termination ``object_distance`` (D above the contract's threshold).
 """
 
 from __future__ import annotations
@@ -42,12 +48,11 @@ import numpy as np
 import mimiclab.sim2sim  # noqa: F401  (MUJOCO_GL default before mujoco is imported)
 from mimiclab.deploy.contract import ContractError, check_contract
 from mimiclab.deploy.metrics import METRICS_FILE
-from mimiclab.deploy.onnx_policy import OnnxPolicy
-from mimiclab.sim2sim.metrics import (METRIC_UNITS, OBJECT_METRIC, OBJECT_METRIC_UNITS, STEP_METRICS, ObjectMetrics,
-                                      StepMetrics, summary)
-from mimiclab.sim2sim.observations import DEFAULT_FUTURE_OFFSETS, OBJECT_TERM_NAMES
+from mimiclab.deploy.reference import ClipReference
+from mimiclab.deploy.runtime import PolicyRuntime
+from mimiclab.sim2sim.metrics import (METRIC_UNITS, OBJECT_METRIC, OBJECT_METRIC_UNITS, OBJECT_TERMINATION,
+                                      STEP_METRICS, ObjectMetrics, StepMetrics, check_terminations, summary)
 from mimiclab.sim2sim.perturbations import ActionDelay, Perturbations, Pusher
-from mimiclab.sim2sim.reference import ClipReference
 
 
 class Sim2SimError(ValueError):
@@ -59,16 +64,10 @@ def _clip_names(paths: Sequence[Path]) -> list[str]:
     return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
 
 
-def needs_object(contract) -> bool:
-    """The contract's policy observes an object (any of the object terms)."""
-    return any(t.name in OBJECT_TERM_NAMES for t in contract.observations)
-
-
-def load_references(motion_paths, contract, future_offsets: Sequence[int],
-                    with_object: bool = False) -> list[tuple[ClipReference, Path]]:
-    """Every clip of `motion_paths` (files, folders, globs) mapped onto the contract's joints and
-    tracked bodies (with_object: and its object, required, the same in every clip); Sim2SimError
-    naming the file on any problem."""
+def load_references(motion_paths, runtime: PolicyRuntime) -> list[tuple[ClipReference, Path]]:
+    """Every clip of `motion_paths` (files, folders, globs) as the runtime samples it (the contract's
+    joints, tracked bodies, control rate and future offsets; its object, required and the same in
+    every clip, when the policy observes one); Sim2SimError naming the file on any problem."""
     from mimiclab.motion.clip_loading import expand_motion_paths, load_clip
 
     try:
@@ -76,10 +75,8 @@ def load_references(motion_paths, contract, future_offsets: Sequence[int],
         out = []
         for name, p in zip(_clip_names(files), files):
             motion = load_clip(p)
-            out.append((ClipReference.from_motion(motion, contract.joint_names, contract.tracked_bodies,
-                                                  contract.anchor_body, contract.control_dt, future_offsets,
-                                                  name=name, with_object=with_object), p))
-        if with_object and out:
+            out.append((runtime.reference(motion, name=name), p))
+        if runtime.observes_object and out:
             a = out[0][0].object
             for ref, p in out[1:]:
                 b = ref.object
@@ -95,22 +92,22 @@ def load_references(motion_paths, contract, future_offsets: Sequence[int],
 class Episode:
     """One clip tracked once from t = 0; see the module docstring. ``run()`` → per-step record."""
 
-    def __init__(self, model, policy: OnnxPolicy, obs, ref: ClipReference, perturbations: Perturbations,
+    def __init__(self, model, runtime: PolicyRuntime, signals, ref: ClipReference, perturbations: Perturbations,
                  rng: np.random.Generator, recorder=None, full_clip: bool = False):
+        """signals: ``mimiclab.sim2sim.signals.MujocoSignals`` of `model` and the runtime's contract."""
         import mujoco
 
         self.mujoco = mujoco
-        self.model, self.policy, self.obs, self.ref = model, policy, obs, ref
-        c = policy.contract
-        self.offset = np.asarray(c.action_offset)
-        self.offset_from_reference = c.action_offset_from == "reference"  # target = q_ref(t + dt) + scale·a
-        self.scale = np.asarray(c.action_scale)
+        self.model, self.runtime, self.signals, self.ref = model, runtime, signals, ref
+        c = runtime.contract
         self.decimation = c.decimation
-        self.index = obs.index
+        self.index = signals.index
         self.body_ids = self.index.body_ids(model, ref.body_names)
-        self.metrics = StepMetrics(ref.body_names, c.anchor_body)
-        self.object_index = obs.object_index  # None: tracking only
-        self.object_metrics = ObjectMetrics(ref.object) if self.object_index is not None else None
+        self.metrics = StepMetrics(ref.body_names, c.anchor_body, c.base_body, c.end_effectors,
+                                   c.termination_thresholds)
+        self.object_index = signals.object_index  # None: tracking only
+        self.object_metrics = (ObjectMetrics(ref.object, c.termination_thresholds.get(OBJECT_TERMINATION))
+                               if self.object_index is not None else None)
         self.delay = ActionDelay(perturbations.action_delay, c.num_actions)
         self.pusher = Pusher(rng, c.control_dt) if perturbations.push else None
         self.recorder = recorder
@@ -126,7 +123,8 @@ class Episode:
         data.qvel[ix.root_qvel] = np.concatenate([s.lin_vel, quat_apply_inverse(s.quat, s.ang_vel)])
         data.qpos[ix.qpos_adr] = np.clip(s.joint_pos, ix.joint_range[:, 0], ix.joint_range[:, 1])
         data.qvel[ix.dof_adr] = s.joint_vel
-        data.ctrl[ix.actuator_of_joint] = self.offset
+        data.ctrl[ix.actuator_of_joint] = self.runtime.joint_targets(np.zeros(self.runtime.contract.num_actions),
+                                                                     self.ref.step(0))
         if self.object_index is not None:  # the object at its reference pose and velocity at t = 0
             o, oi = self.ref.initial_object_state(), self.object_index
             data.qpos[oi.qpos] = np.concatenate([o.pos, o.quat / np.linalg.norm(o.quat)])
@@ -145,8 +143,8 @@ class Episode:
         self.reset(data)
         if self.recorder is not None:
             self.recorder.capture(data)
-        J = self.policy.contract.num_actions
-        last_action = np.zeros(J, dtype=np.float32)
+        rt = self.runtime
+        rt.reset()
         metric_names = STEP_METRICS + ((OBJECT_METRIC,) if self.object_metrics is not None else ())
         rec = {m: [] for m in metric_names}
         times, termination, tracked = [], None, None
@@ -154,15 +152,12 @@ class Episode:
         act = self.index.actuator_of_joint
         now = self.ref.step(0)
         for k in range(n):
-            terms = self.obs.compute(model, data, now, last_action)
-            action = np.asarray(self.policy(terms), dtype=np.float32)
+            action = rt.act(self.signals.robot_state(data), now)
             ref = now = self.ref.step(k + 1)  # the step this action drives toward, and the next observation's
-            offset = ref.joint_pos if self.offset_from_reference else self.offset
-            data.ctrl[act] = offset + self.scale * self.delay(action)
+            data.ctrl[act] = rt.joint_targets(self.delay(action), ref)
             for _ in range(self.decimation):
                 mj.mj_step(model, data)
             mj.mj_kinematics(model, data)  # body frames of the state the step produced
-            last_action = action
             if self.recorder is not None:
                 self.recorder.capture(data)
             pos, quat = data.xpos[self.body_ids], data.xquat[self.body_ids]
@@ -226,30 +221,28 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
 
     from mimiclab.motion.format import atomic_write
     from mimiclab.sim2sim.model import build_model
-    from mimiclab.sim2sim.observations import TrackingObservations
     from mimiclab.sim2sim.plots import plot_clip
+    from mimiclab.sim2sim.signals import MujocoSignals
 
     if episodes < 1:
         raise Sim2SimError(f"episodes must be ≥ 1, got {episodes}")
     p = perturbations or Perturbations()
-    policy = OnnxPolicy.load(policy_dir)
-    contract = policy.contract
-    with_object = needs_object(contract)
-    refs, obj = None, None
-    if with_object:  # the object (its geometry) comes from the clips: load them first
-        refs = load_references(motion_paths, contract, DEFAULT_FUTURE_OFFSETS, with_object=True)
-        obj = refs[0][0].object if refs else None
+    runtime = PolicyRuntime.load(policy_dir)
+    contract = runtime.contract
+    source = str(Path(policy_dir) / "contract.json")
+    try:
+        check_terminations(contract.termination_thresholds)
+    except ValueError as e:
+        raise ContractError(f"{source}: {e}") from e
+    refs = load_references(motion_paths, runtime)  # the object (its geometry) comes from the clips
+    obj = refs[0][0].object if refs and runtime.observes_object else None
     try:
         model = build_model(contract, friction_scale=p.friction_scale, added_mass=p.added_mass,
                             added_mass_body=p.added_mass_body, obj=obj)
-        obs = TrackingObservations(model, contract.default_joint_pos,
-                                   term_names=[t.name for t in contract.observations])
+        signals = MujocoSignals(model, contract)
     except ValueError as e:
-        raise ContractError(f"{Path(policy_dir) / 'contract.json'}: {e}") from e
-    target = obs.target(model)
-    check_contract(contract, target, source=str(Path(policy_dir) / "contract.json"))
-    if refs is None:
-        refs = load_references(motion_paths, contract, obs.future_offsets)
+        raise ContractError(f"{source}: {e}") from e
+    check_contract(contract, signals.target(model), source=source)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -258,7 +251,7 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
         from mimiclab.motion.video import Recorder
 
         recorder = Recorder(model, video, fps=round(1.0 / contract.control_dt),
-                            track_body=int(obs.index.root_body))
+                            track_body=int(signals.index.root_body))
         if not recorder.ok:
             print(f"mimiclab sim2sim: warning: video disabled ({recorder.note}); writing a keyframe strip PNG "
                   "instead (install libosmesa6 and imageio-ffmpeg, or set MUJOCO_GL)", file=sys.stderr)
@@ -268,7 +261,8 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
     for ci, (ref, path) in enumerate(refs):
         runs = []
         for e in range(episodes):
-            ep = Episode(model, policy, obs, ref, p, rng, recorder=recorder if e == 0 else None, full_clip=full_clip)
+            ep = Episode(model, runtime, signals, ref, p, rng, recorder=recorder if e == 0 else None,
+                         full_clip=full_clip)
             t0 = time.perf_counter()
             runs.append(ep.run())
             wall += time.perf_counter() - t0 if e > 0 or recorder is None else 0.0
@@ -285,7 +279,7 @@ def run_sim2sim(policy_dir: str | os.PathLike, motion_paths: Sequence[str | os.P
     video_path = recorder.close() if recorder is not None else None
     overall = summary(clips)
     units = METRIC_UNITS
-    if with_object:
+    if runtime.observes_object:
         overall[OBJECT_METRIC] = float(np.mean([c[OBJECT_METRIC] for c in clips.values()])) if clips else float("nan")
         units = {**METRIC_UNITS, **OBJECT_METRIC_UNITS}
     report = {"policy": str(Path(policy_dir).resolve()), "task": contract.task, "device": "cpu",

@@ -190,13 +190,10 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
     import numpy as np
     from isaaclab.utils.math import quat_from_euler_xyz
 
+    from mimiclab.deploy.observations import RobotState
     from mimiclab.motion.format import load_motion
-    from mimiclab.robots.g1 import G1
-    from mimiclab.sim2sim.metrics import ObjectMetrics
-    from mimiclab.sim2sim.observations import RobotState, observation_terms
-    from mimiclab.sim2sim.reference import ClipReference
     from mimiclab.rotations.numpy_ops import quat_apply_inverse
-    from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES
+    from mimiclab.sim2sim.metrics import ObjectMetrics
 
     env.reset()
     robot, obj = env.scene["robot"], env.scene["object"]
@@ -219,9 +216,8 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
     anchor = robot.body_names.index("torso_link")
     wxyz = lambda x: np.roll(x.double().numpy(), 1)  # noqa: E731  (Isaac Lab XYZW → wxyz)
     for i in range(n):
-        motion = load_motion(lib.clip_paths[int(clip_ids[i])])
-        ref = ClipReference.from_motion(motion, G1.joint_names, TRACKED_BODIES, "torso_link", env.step_dt,
-                                        cmd.future_offsets, with_object=True)
+        rt = mujoco_twin.runtime_of(env, i)
+        ref = rt.reference(load_motion(lib.clip_paths[int(clip_ids[i])]))
         k = min(steps[i], int(round(float(cmd.start_times[i]) / env.step_dt)))
         base_quat = wxyz(data.root_link_quat_w.torch[i])
         state = RobotState(
@@ -233,13 +229,12 @@ def test_sim2sim_object_observations_equal_the_isaac_actor_terms(env, mujoco_twi
             object_pos_w=(obj.data.root_link_pos_w.torch[i] - origins[i]).double().numpy(),
             object_quat_w=wxyz(obj.data.root_link_quat_w.torch[i]))
         step = ref.step(k)
-        ours = observation_terms(state, step, env.action_manager.action[i].double().numpy(),
-                                 data.default_joint_pos.torch[i].double().numpy(), names=list(isaac))
+        ours = rt.observe(state, step)
         assert list(ours) == list(isaac)
         for name, value in ours.items():
             np.testing.assert_allclose(value, isaac[name][i].double().numpy(), atol=2e-4, rtol=0,
                                        err_msg=f"env {i} term {name}")
-        metrics = ObjectMetrics(ref.object)
+        metrics = ObjectMetrics(ref.object, rt.contract.termination_thresholds["object_distance"])
         np.testing.assert_allclose(metrics.points, cmd.object_points.double().numpy(), atol=1e-6, rtol=0)
         d = metrics.distance(step, state.object_pos_w, state.object_quat_w)
         assert d == pytest.approx(float(isaac_d[i]), abs=2e-4), f"env {i} D"

@@ -10,7 +10,8 @@ import torch
 from isaaclab.utils.math import quat_apply, quat_from_euler_xyz
 
 from mimiclab.tasks.tracking import mdp
-from mimiclab.tasks.tracking.mdp.commands import TRACKED_BODIES, MotionCommand, MotionCommandCfg, relative_body_frames
+from mimiclab.deploy.tracking_mdp import TRACKED_BODIES
+from mimiclab.tasks.tracking.mdp.commands import MotionCommand, MotionCommandCfg, relative_body_frames
 from mimiclab.tasks.tracking.tracking_env_cfg import END_EFFECTORS
 
 N, B, J, K = 3, len(TRACKED_BODIES), 29, 4

@@ -31,6 +31,7 @@ from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 
+from mimiclab.deploy.tracking_mdp import OBJECT_TERMINATION_THRESHOLDS
 from mimiclab.tasks.residual import mdp
 from mimiclab.tasks.tracking import tracking_env_cfg as tracking
 
@@ -117,7 +118,8 @@ class RewardsCfg(tracking.RewardsCfg):
 @configclass
 class TerminationsCfg(tracking.TerminationsCfg):
     object_distance = DoneTerm(func=mdp.object_pointcloud_distance,
-                               params={"command_name": "motion", "threshold": 0.3})
+                               params={"command_name": "motion",
+                                       "threshold": OBJECT_TERMINATION_THRESHOLDS["object_distance"]})
 
 
 @configclass

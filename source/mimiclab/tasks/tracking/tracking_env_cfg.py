@@ -25,12 +25,13 @@ from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 from isaaclab.utils.noise import UniformNoiseCfg as Unoise
 
+from mimiclab.deploy import tracking_mdp as facts
 from mimiclab.deploy.tracking_mdp import TRACKING_REWARD_TERMS  # noqa: F401  (RewardsCfg's tracking terms)
 from mimiclab.tasks import physics
 from mimiclab.tasks.tracking import mdp
 
 MOTION_ENV_VAR = "MIMICLAB_MOTION"
-END_EFFECTORS = ["left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link"]
+END_EFFECTORS = list(facts.END_EFFECTORS)
 # every body except the end effectors (ankles and wrists may touch the ground or objects)
 UNDESIRED_CONTACT_BODIES = "^" + "".join(f"(?!{b}$)" for b in END_EFFECTORS) + ".+$"
 
@@ -190,10 +191,14 @@ class RewardsCfg:
 class TerminationsCfg:
     time_out = DoneTerm(func=mdp.time_out, time_out=True)
     motion_end = DoneTerm(func=mdp.motion_ended, time_out=True, params={"command_name": "motion"})
-    anchor_height = DoneTerm(func=mdp.anchor_height_error, params={"command_name": "motion", "threshold": 0.25})
-    anchor_gravity = DoneTerm(func=mdp.anchor_gravity_error, params={"command_name": "motion", "threshold": 0.8})
+    anchor_height = DoneTerm(func=mdp.anchor_height_error,
+                             params={"command_name": "motion", "threshold": facts.TERMINATION_THRESHOLDS["anchor_height"]})
+    anchor_gravity = DoneTerm(func=mdp.anchor_gravity_error,
+                              params={"command_name": "motion",
+                                      "threshold": facts.TERMINATION_THRESHOLDS["anchor_gravity"]})
     end_effector_height = DoneTerm(func=mdp.body_height_error,
-                                   params={"command_name": "motion", "threshold": 0.25, "body_names": END_EFFECTORS})
+                                   params={"command_name": "motion", "body_names": END_EFFECTORS,
+                                           "threshold": facts.TERMINATION_THRESHOLDS["end_effector_height"]})
 
 
 @configclass

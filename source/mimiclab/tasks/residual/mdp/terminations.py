@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 __all__ = ["object_pointcloud_distance"]
 
 
-def object_pointcloud_distance(env: ManagerBasedRLEnv, threshold: float = 0.3,
+def object_pointcloud_distance(env: ManagerBasedRLEnv, threshold: float,
                                command_name: str = "motion") -> torch.Tensor:
     """The object's point-cloud distance D to its reference exceeds `threshold` [m] (N,)."""
     return env.command_manager.get_term(command_name).object_pointcloud > threshold

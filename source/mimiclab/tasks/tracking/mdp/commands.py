@@ -34,22 +34,14 @@ from isaaclab.utils.math import (
     yaw_quat,
 )
 
+from mimiclab.deploy.tracking_mdp import ANCHOR_BODY, FUTURE_OFFSETS, TRACKED_BODIES
 from mimiclab.rotations.torch_ops import wxyz_to_xyzw
 
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
 
-__all__ = ["MotionCommand", "MotionCommandCfg", "TRACKED_BODIES", "relative_body_frames"]
+__all__ = ["MotionCommand", "MotionCommandCfg", "relative_body_frames"]
 
-# The 14 bodies tracked by the reference MDP (anchor: torso_link).
-TRACKED_BODIES = (
-    "pelvis",
-    "left_hip_roll_link", "left_knee_link", "left_ankle_roll_link",
-    "right_hip_roll_link", "right_knee_link", "right_ankle_roll_link",
-    "torso_link",
-    "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
-    "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link",
-)
 
 
 def relative_body_frames(ref_anchor_pos: torch.Tensor, ref_anchor_quat: torch.Tensor,
@@ -381,9 +373,9 @@ class MotionCommandCfg(CommandTermCfg):
     """Motion files, folders or globs (npz, G1 CSV, BVH/keypoints retargeted on load)."""
     fps: float | None = None
     """Resample every clip to this rate (None: keep each clip's own)."""
-    anchor_body_name: str = "torso_link"
+    anchor_body_name: str = ANCHOR_BODY
     body_names: list[str] = list(TRACKED_BODIES)
-    future_offsets: tuple[int, ...] = (1, 2, 4, 8)
+    future_offsets: tuple[int, ...] = FUTURE_OFFSETS
     """Future reference frames in control steps."""
     sampling: str = "adaptive"
     """"adaptive" (failure-adaptive starts) or "evaluation" (every clip from t = 0 in order)."""

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 import torch
 from isaaclab.utils.math import quat_apply_inverse
 
+from mimiclab.deploy.tracking_mdp import GRAVITY_DIR
+
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
 
 __all__ = ["anchor_height_error", "anchor_gravity_error", "body_height_error", "motion_ended"]
-
-GRAVITY_DIR = (0.0, 0.0, -1.0)
 
 
 def _cmd(env, name: str):

@@ -1,35 +1,27 @@
-"""sim2sim observation terms on hand-made states with known answers, and their contract."""
+"""The runtime's observation terms on hand-made states with known answers (``mimiclab.deploy.observations``)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
 
-import mujoco
 import numpy as np
 import pytest
 
-from mimiclab.deploy.contract import ContractError, check_contract
-from mimiclab.robots.g1 import G1
-from mimiclab.sim2sim.model import build_model
-from mimiclab.sim2sim.observations import (
+from mimiclab.deploy.observations import (
     STATE_ESTIMATION_TERM_NAMES,
     TERM_NAMES,
     RobotState,
-    TrackingObservations,
+    observation_spec,
     observation_terms,
 )
-from mimiclab.sim2sim.reference import ReferenceStep
+from mimiclab.deploy.reference import ReferenceStep
+from mimiclab.robots.g1 import G1
 
 J, K = G1.num_joints, 4
 IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
 YAW90 = np.array([math.cos(math.pi / 4), 0.0, 0.0, math.sin(math.pi / 4)])
 DEFAULT = np.array([j.default_pos for j in G1.joints])
-
-
-@pytest.fixture(scope="module")
-def model(g1_contract):
-    return build_model(g1_contract)
 
 
 def _ref(anchor_pos=(0.0, 0.0, 1.0), anchor_quat=IDENTITY, now_pos=None, now_quat=None,
@@ -96,12 +88,13 @@ def test_reference_only_anchor_terms_are_in_the_reference_s_own_frame():
     assert se["ref_anchor_pos"].reshape(K, 3)[0] == pytest.approx([-7.0, 3.0, 0.0])  # world-relative: it moves
 
 
-def test_unknown_term_names_are_refused_in_one_line(model, g1_contract):
+def test_unknown_term_names_are_refused_in_one_line():
     with pytest.raises(ValueError) as e:
         observation_terms(_state(), _ref(), np.zeros(J), DEFAULT, ("ref_joint_pos", "height_scan"))
-    assert "'height_scan' is not implemented by sim2sim" in str(e.value) and "\n" not in str(e.value)
+    assert "'height_scan' is not implemented by mimiclab.deploy.observations" in str(e.value)
+    assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="'height_scan' is not implemented"):
-        TrackingObservations(model, g1_contract.default_joint_pos, term_names=("height_scan",))
+        observation_spec(("height_scan",), J, K)
     no_velocity = replace(_ref(), body_lin_vel_w=None)
     with pytest.raises(ValueError, match="ref_anchor_lin_vel"):
         observation_terms(_state(), no_velocity, np.zeros(J), DEFAULT)
@@ -120,56 +113,12 @@ def test_joint_pos_is_relative_to_the_default():
     assert obs["joint_pos"] == pytest.approx(np.linspace(0.0, 0.3, J))
 
 
-def test_compute_reads_the_mujoco_state(model, g1_contract):
-    """A pelvis yawed 90° with a spin about its own z: projected gravity stays (0,0,−1), the angular
-    velocity term is the free joint's body-frame qvel[3:6], joints map by name."""
-    obs = TrackingObservations(model, g1_contract.default_joint_pos)
-    data = mujoco.MjData(model)
-    ix = obs.index
-    data.qpos[ix.root_qpos] = [0.3, -0.2, 0.8, *YAW90]
-    data.qpos[ix.qpos_adr] = DEFAULT + 0.1
-    data.qvel[ix.root_qvel] = [0.0, 0.0, 0.0, 0.0, 0.0, 1.5]
-    data.qvel[ix.dof_adr] = np.arange(J) * 0.01
-    mujoco.mj_kinematics(model, data)
-    ref = _ref(anchor_pos=data.xpos[obs.anchor_id], anchor_quat=data.xquat[obs.anchor_id])
-    terms = obs.compute(model, data, ref, np.zeros(J))
-    assert terms["projected_gravity"] == pytest.approx([0.0, 0.0, -1.0], abs=1e-12)
-    assert terms["base_ang_vel"] == pytest.approx([0.0, 0.0, 1.5])
-    assert terms["joint_pos"] == pytest.approx(np.full(J, 0.1))
-    assert terms["joint_vel"] == pytest.approx(np.arange(J) * 0.01)
-    assert terms["ref_anchor_pos_local"] == pytest.approx(np.zeros(K * 3), abs=1e-12)  # futures = anchor now
-    assert terms["ref_anchor_ori"] == pytest.approx(np.tile([1, 0, 0, 1, 0, 0], K), abs=1e-12)
-    assert [t.name for t in obs.terms] == list(terms)
-    assert [t.dim for t in obs.terms] == [terms[t.name].size for t in obs.terms]
-    se = TrackingObservations(model, g1_contract.default_joint_pos, term_names=STATE_ESTIMATION_TERM_NAMES)
-    se_terms = se.compute(model, data, ref, np.zeros(J))
-    assert list(se_terms) == list(STATE_ESTIMATION_TERM_NAMES) == [t.name for t in se.terms]
-    assert se_terms["ref_anchor_pos"] == pytest.approx(np.zeros(K * 3), abs=1e-12)  # reference = robot anchor
-
-
-def test_target_fits_the_task_contract_and_catches_mismatches(model, g1_contract):
-    obs = TrackingObservations(model, g1_contract.default_joint_pos)
-    check_contract(g1_contract, obs.target(model))
-    with pytest.raises(ContractError, match="future_offsets"):
-        check_contract(replace(g1_contract, future_offsets=(1, 2, 3, 4)), obs.target(model))
-    swapped = list(g1_contract.observations)
-    swapped[3], swapped[4] = swapped[4], swapped[3]
-    with pytest.raises(ContractError, match="observation order"):
-        check_contract(replace(g1_contract, observations=tuple(swapped)), obs.target(model))
-    other = build_model(replace(g1_contract, kp=tuple(k * 2 for k in g1_contract.kp)))
-    with pytest.raises(ContractError, match="kp of"):
-        check_contract(g1_contract, TrackingObservations(other, g1_contract.default_joint_pos).target(other))
-    relabelled = tuple(replace(t, signals=("reference", "base_position")) if t.name == "ref_anchor_lin_vel" else t
-                       for t in g1_contract.observations)
-    with pytest.raises(ContractError, match="observation 'ref_anchor_lin_vel' needs signals"):
-        check_contract(replace(g1_contract, observations=relabelled, proprioceptive=False), obs.target(model))
-
-
-def test_term_set_follows_the_contract(model, g1_contract, g1_state_estimation_contract):
-    """The state-estimation contract gets its own term set (from its names) and fits; the default set does not."""
-    se = TrackingObservations(model, g1_state_estimation_contract.default_joint_pos,
-                              term_names=[t.name for t in g1_state_estimation_contract.observations])
-    check_contract(g1_state_estimation_contract, se.target(model))
-    with pytest.raises(ContractError, match="observation term 'ref_anchor_pos' is not produced by the target"):
-        check_contract(g1_state_estimation_contract,
-                       TrackingObservations(model, g1_contract.default_joint_pos).target(model))
+def test_spec_dims_match_the_computed_terms(g1_contract, g1_state_estimation_contract):
+    """What observation_spec declares (and the runtime checks contracts against) is what
+    observation_terms produces, for both actors; the fixtures' contracts match it."""
+    for contract in (g1_contract, g1_state_estimation_contract):
+        names = [t.name for t in contract.observations]
+        spec = observation_spec(names, J, K)
+        terms = observation_terms(_state(), _ref(), np.zeros(J), DEFAULT, names)
+        assert [(t.name, t.dim) for t in spec] == [(n, v.size) for n, v in terms.items()]
+        assert spec == contract.observations

@@ -1,11 +1,10 @@
-"""The tracking policy's observation terms computed from a MuJoCo state (independent of Isaac Lab).
+"""The actor observation terms, in numpy, from what the robot measures and the reference: the one
+implementation the runtime (``mimiclab.deploy.runtime``, hence sim2sim and a robot loop) uses.
 
-    obs = TrackingObservations(model, contract.default_joint_pos, term_names=[t.name for t in contract.observations])
-    check_contract(contract, obs.target(model))          # names, dims, order, signals, timing, bodies
-    terms = obs.compute(model, data, ref.step(k), last_action)   # {name: (dim,) float64}
+    terms = observation_terms(state, ref.step(k), last_action, default_joint_pos, names)   # {name: (dim,)}
 
 The term set comes from the contract's term names (any of the terms below, in the contract's order; a
-name sim2sim does not implement is a one-line ValueError). The ``Mimic-Track-G1`` policy group (the
+name not implemented here is a one-line ValueError). The ``Mimic-Track-G1`` policy group (the
 proprioceptive default, :data:`TERM_NAMES`; K future offsets, J joints):
 
 ========================  =====  ==================================================================
@@ -42,10 +41,9 @@ four more terms follow, in the robot's anchor frame:
 ``ref_object_ori``     6      the reference object orientation now relative to the anchor
 =====================  =====  =====================================================================
 
-:func:`observation_terms` is the pure function of a :class:`RobotState`; :meth:`compute` reads that
-state from MuJoCo (xpos/xquat of the anchor, the free joint's qpos/qvel — MuJoCo's free-joint
-angular velocity qvel[3:6] is already in the body frame). The signals each term needs on a robot:
-``mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS`` (carried into :meth:`TrackingObservations.target`).
+:func:`observation_terms` is a pure function of a :class:`RobotState` (what the robot's sensors
+and state estimation give: sim2sim fills it from MuJoCo, ``mimiclab.sim2sim.signals``). The signals
+each term needs on a robot: ``mimiclab.deploy.tracking_mdp.ACTOR_TERM_SIGNALS``.
 """
 
 from __future__ import annotations
@@ -55,20 +53,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mimiclab.deploy.contract import DeploymentTarget, ObservationTerm
-from mimiclab.deploy.tracking_mdp import PROPRIOCEPTIVE_ACTOR_TERMS, STATE_ESTIMATION_ACTOR_TERMS, term_signals
-from mimiclab.robots.g1 import G1
-from mimiclab.sim2sim.reference import ReferenceStep
+from mimiclab.deploy.contract import ObservationTerm
+from mimiclab.deploy.reference import ReferenceStep
+from mimiclab.deploy import tracking_mdp as facts
+from mimiclab.deploy.tracking_mdp import (
+    PROPRIOCEPTIVE_ACTOR_TERMS,
+    STATE_ESTIMATION_ACTOR_TERMS,
+    term_definition,
+    term_signals,
+)
 from mimiclab.rotations.numpy_ops import ori6_from_quat, quat_apply_inverse, quat_conjugate, quat_mul
 
 TERM_NAMES = PROPRIOCEPTIVE_ACTOR_TERMS  # the default (Mimic-Track-G1) policy group
 STATE_ESTIMATION_TERM_NAMES = STATE_ESTIMATION_ACTOR_TERMS  # Mimic-Track-G1-StateEstimation
 OBJECT_TERM_NAMES = ("object_pos", "object_ori", "ref_object_pos", "ref_object_ori")
 OBJECT_TERM_DIMS = (3, 6, 3, 6)
-DEFAULT_FUTURE_OFFSETS = (1, 2, 4, 8)  # control steps (the task's MotionCommandCfg)
-ANCHOR_BODY = "torso_link"
-BASE_BODY = "pelvis"
-GRAVITY_DIR = np.array([0.0, 0.0, -1.0])
+GRAVITY_DIR = np.array(facts.GRAVITY_DIR)
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,12 @@ def term_dims(num_joints: int, num_futures: int) -> dict[str, int]:
 
 
 def check_term_names(names: Sequence[str]) -> tuple[str, ...]:
-    """`names` as a tuple; ValueError (one line) naming the first term sim2sim does not implement, or a
+    """`names` as a tuple; ValueError (one line) naming the first term the runtime does not implement, or a
     name given twice."""
     names = tuple(str(n) for n in names)
     unknown = [n for n in names if n not in IMPLEMENTED_TERMS]
     if unknown:
-        raise ValueError(f"observation term '{unknown[0]}' is not implemented by sim2sim (it computes "
+        raise ValueError(f"observation term '{unknown[0]}' is not implemented by mimiclab.deploy.observations (it computes "
                          f"{', '.join(IMPLEMENTED_TERMS)})")
     dup = [n for n in names if names.count(n) > 1]
     if dup:
@@ -148,7 +148,7 @@ def check_term_names(names: Sequence[str]) -> tuple[str, ...]:
 def observation_terms(state: RobotState, ref: ReferenceStep, last_action: np.ndarray,
                       default_joint_pos: np.ndarray, names: Sequence[str] = TERM_NAMES) -> dict[str, np.ndarray]:
     """{term: (dim,) float64} of the terms `names` (default :data:`TERM_NAMES`), in that order (module
-    docstring); ValueError for a name sim2sim does not implement, or object terms without an object."""
+    docstring); ValueError for a name the runtime does not implement, or object terms without an object."""
     names = check_term_names(names)
     obj = object_observation_terms(state, ref) if any(n in OBJECT_TERM_NAMES for n in names) else {}
     return {n: obj[n] if n in obj else _TERMS[n](state, ref, last_action, default_joint_pos) for n in names}
@@ -168,70 +168,10 @@ def object_observation_terms(state: RobotState, ref: ReferenceStep) -> dict[str,
     }
 
 
-class TrackingObservations:
-    """The policy observations of the tracking task, read from MuJoCo (module docstring).
 
-    model: the ``mujoco.MjModel`` (addresses are resolved once); default_joint_pos (J,) [rad] in
-    `joint_names` order; future_offsets in control steps; anchor/base body names. term_names: the
-    policy's terms in order (a contract's names; ValueError for one sim2sim does not implement); None:
-    :data:`TERM_NAMES`, plus :data:`OBJECT_TERM_NAMES` with `with_object`. With any object term the
-    model must hold the object (``build_model(..., obj=...)``; ``object_index`` locates it, None without).
-    """
 
-    def __init__(self, model, default_joint_pos: Sequence[float], joint_names: Sequence[str] = G1.joint_names,
-                 future_offsets: Sequence[int] = DEFAULT_FUTURE_OFFSETS, anchor_body: str = ANCHOR_BODY,
-                 base_body: str = BASE_BODY, with_object: bool = False, term_names: Sequence[str] | None = None):
-        from mimiclab.sim2sim.model import ObjectIndex, RobotIndex
-
-        self.joint_names = tuple(joint_names)
-        self.default_joint_pos = np.asarray(default_joint_pos, dtype=np.float64)
-        if self.default_joint_pos.shape != (len(self.joint_names),):
-            raise ValueError(f"default_joint_pos has shape {self.default_joint_pos.shape}, expected "
-                             f"({len(self.joint_names)},)")
-        self.future_offsets = tuple(int(k) for k in future_offsets)
-        self.anchor_body, self.base_body = anchor_body, base_body
-        self.index = RobotIndex(model, self.joint_names)
-        self.anchor_id, self.base_id = self.index.body_ids(model, [anchor_body, base_body])
-        if self.base_id != self.index.root_body:
-            raise ValueError(f"base body '{base_body}' is not the floating base of the model")
-        if term_names is None:
-            term_names = TERM_NAMES + (OBJECT_TERM_NAMES if with_object else ())
-        self.term_names = check_term_names(term_names)
-        self.with_object = any(n in OBJECT_TERM_NAMES for n in self.term_names)
-        self.object_index = ObjectIndex(model) if self.with_object else None
-
-    @property
-    def terms(self) -> tuple[ObservationTerm, ...]:
-        """(name, dim, signals) of every term, in order."""
-        dims = term_dims(len(self.joint_names), len(self.future_offsets))
-        return tuple(ObservationTerm(n, dims[n], 0, term_signals(n)) for n in self.term_names)
-
-    def target(self, model=None) -> DeploymentTarget:
-        """What this implementation drives, for ``check_contract``; with `model`, kp/kd are the
-        model's actuator gains and physics_dt its timestep."""
-        kp = kd = dt = None
-        if model is not None:
-            from mimiclab.sim2sim.model import actuator_gains
-
-            kp, kd = (tuple(float(x) for x in v) for v in actuator_gains(model, self.index))
-            dt = float(model.opt.timestep)
-        return DeploymentTarget(joint_names=self.joint_names, kp=kp, kd=kd, observations=self.terms,
-                                physics_dt=dt, anchor_body=self.anchor_body, base_body=self.base_body,
-                                future_offsets=self.future_offsets)
-
-    def robot_state(self, model, data) -> RobotState:
-        """The observed state from MuJoCo ``data`` (kinematics must be current: after mj_step or
-        mj_forward)."""
-        ix, ob = self.index, self.object_index
-        return RobotState(joint_pos=data.qpos[ix.qpos_adr].copy(), joint_vel=data.qvel[ix.dof_adr].copy(),
-                          base_quat_w=data.xquat[self.base_id].copy(),
-                          base_ang_vel_b=data.qvel[ix.root_qvel][3:6].copy(),
-                          anchor_pos_w=data.xpos[self.anchor_id].copy(),
-                          anchor_quat_w=data.xquat[self.anchor_id].copy(),
-                          object_pos_w=data.xpos[ob.body].copy() if ob is not None else None,
-                          object_quat_w=data.xquat[ob.body].copy() if ob is not None else None)
-
-    def compute(self, model, data, reference_step: ReferenceStep, last_action: np.ndarray) -> dict[str, np.ndarray]:
-        """{term: (dim,) float64} from the MuJoCo state and the reference at the current time."""
-        state = self.robot_state(model, data)
-        return observation_terms(state, reference_step, last_action, self.default_joint_pos, self.term_names)
+def observation_spec(names: Sequence[str], num_joints: int, num_futures: int) -> tuple[ObservationTerm, ...]:
+    """(name, dim, signals, definition) of the terms `names` for J joints and K future offsets: what
+    this implementation produces (ValueError naming a term it does not implement)."""
+    dims = term_dims(num_joints, num_futures)
+    return tuple(ObservationTerm(n, dims[n], 0, term_signals(n), term_definition(n)) for n in check_term_names(names))
