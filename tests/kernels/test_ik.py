@@ -8,14 +8,14 @@ import math
 import pytest
 import torch
 
-from mimiclab.bench.problems import G1_TRACKED_BODIES, reachable_problems, smooth_clips
+from mimiclab.bench.problems import TRACKED_BODIES, reachable_problems, smooth_clips
 from mimiclab.kernels.backends import cuda_device_count
 from mimiclab.kernels.fk import fk_reference
 from mimiclab.kernels.ik import IkTargets, solve_ik, solve_ik_sequence
 from mimiclab.robots.g1 import G1
 
-BODY_INDEX = torch.tensor([G1.body_names.index(b) for b in G1_TRACKED_BODIES], dtype=torch.int32)
-TRACKED = G1_TRACKED_BODIES
+BODY_INDEX = torch.tensor([G1.body_names.index(b) for b in TRACKED_BODIES], dtype=torch.int32)
+TRACKED = TRACKED_BODIES
 
 
 def _limits(tree, dtype=torch.float64):
@@ -23,7 +23,7 @@ def _limits(tree, dtype=torch.float64):
 
 
 def _reachable(tree, n, seed, dtype=torch.float64, init_noise=0.3):
-    return reachable_problems(tree, G1_TRACKED_BODIES, n, seed, dtype=dtype, init_noise=init_noise)
+    return reachable_problems(tree, TRACKED_BODIES, n, seed, dtype=dtype, init_noise=init_noise)
 
 
 @pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-9), (torch.float32, 2e-3)])
@@ -76,7 +76,7 @@ def test_cpp_is_bitwise_reproducible(g1_tree):
 
 
 def _smooth_clips(tree, clips, frames, fps=50.0):
-    return smooth_clips(tree, G1_TRACKED_BODIES, clips, frames, fps)
+    return smooth_clips(tree, TRACKED_BODIES, clips, frames, fps)
 
 
 def test_sequence_mode_is_smooth_and_accurate(g1_tree):
