@@ -132,6 +132,11 @@ class Contract:
     def num_actions(self) -> int:
         return len(self.joint_names)
 
+    @property
+    def observes_object(self) -> bool:
+        """Some observation term needs the ``object`` signal (the object's pose from perception)."""
+        return any("object" in t.signals for t in self.observations)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["control_dt"] = self.control_dt

@@ -88,7 +88,7 @@ class PolicyRuntime:
     @property
     def observes_object(self) -> bool:
         """The policy observes an object (its pose enters through RobotState.object_*)."""
-        return any("object" in t.signals for t in self.contract.observations)
+        return self.contract.observes_object
 
     def reference(self, motion, name: str = "clip") -> ClipReference:
         """`motion` (``MotionData``) mapped onto the contract's joints and tracked bodies, sampled every

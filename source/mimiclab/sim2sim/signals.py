@@ -33,8 +33,7 @@ class MujocoSignals:
         self.tracked_ids = self.index.body_ids(model, contract.tracked_bodies)
         if self.base_id != self.index.root_body:
             raise ValueError(f"base body '{contract.base_body}' is not the floating base of the model")
-        observes_object = any("object" in t.signals for t in contract.observations)
-        self.object_index = ObjectIndex(model) if observes_object else None
+        self.object_index = ObjectIndex(model) if contract.observes_object else None
 
     def target(self, model) -> DeploymentTarget:
         """What the model drives, for ``check_contract``: its joints, actuator gains and timestep."""
