@@ -107,7 +107,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-step "build + install mimiclab (editable, _C and _C_cuda when nvcc is found)" \
+step "build + install mimiclab (editable: _C, _C_mujoco, and _C_cuda when nvcc is found)" \
   "${PIP[@]}" install --no-build-isolation --no-deps -e .
 step "provision G1 assets (MJCF from mjlab $( "$VPY" -c 'from mimiclab.robots.assets import MJLAB_VERSION as v; print(v)'), USD)" \
   "$VENV/bin/mimiclab" assets provision

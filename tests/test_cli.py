@@ -17,10 +17,12 @@ def test_doctor_is_usable_here_and_names_everything():
     res = _mimiclab("doctor")
     assert res.returncode == 0, res.stdout + res.stderr
     for name in ("python", "torch", "isaaclab", "warp", "newton", "mujoco", "device cpu",
-                 "kernels _C (C++)", "kernels _C_cuda (CUDA)", "assets G1 MJCF", "assets G1 USD"):
+                 "kernels _C (C++)", "kernels _C_cuda (CUDA)",
+                 "physics _C_mujoco (MuJoCo C worlds)", "assets G1 MJCF", "assets G1 USD"):
         assert name in res.stdout, name
     checks = {c["name"]: c for c in json.loads(_mimiclab("doctor", "--json").stdout)}
     assert checks["kernels _C (C++)"]["status"] == "ok"
+    assert checks["physics _C_mujoco (MuJoCo C worlds)"]["status"] == "ok"
     assert all(c["status"] != "fail" for c in checks.values())
 
 

@@ -67,6 +67,10 @@ def _kernels() -> list[Check]:
     cpp = report["cpp"]
     checks.append(Check("kernels _C (C++)", "ok" if cpp["built"] else "fail",
                         f"built, {cpp['detail']}" if cpp["built"] else f"not built: {cpp['detail']}"))
+    mjw = report["mujoco_worlds"]
+    checks.append(Check("physics _C_mujoco (MuJoCo C worlds)", "ok" if mjw["built"] else "warn",
+                        f"built against {mjw['detail']}" if mjw["built"]
+                        else f"not built ({mjw['detail']}): the CPU physics steps its worlds from Python, slower"))
     cuda = report["cuda"]
     if cuda["built"]:
         runs = "runnable" if cuda["runnable"] else "built, no GPU to run it"

@@ -89,3 +89,17 @@ def test_learning_figures_known_answer():
         learning_figures(curves, ("a", "c"))
     zero = {**curves, "Episode_Reward/a": [0.0] * n, "Episode_Reward/b": [0.0] * n}
     assert math.isnan(learning_figures(zero, ("a", "b"), skip=0)["tracking_reward_ratio"])
+
+
+def test_training_pace_known_answer(tmp_path, tb):
+    """Median collection and learning seconds over both run folders (a resumed run) → iterations/min."""
+    from mimiclab.demo.curves import training_pace
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    tb.write(first, {"Perf/collection_time": {0: 9.0, 1: 1.0, 2: 1.2}, "Perf/learning_time": {0: 0.5, 1: 0.5, 2: 0.4}})
+    tb.write(second, {"Perf/collection_time": {3: 1.1, 4: 1.3}, "Perf/learning_time": {3: 0.5, 4: 0.6}})
+    pace = training_pace([first, second])
+    assert pace["collection_s"] == pytest.approx(1.2) and pace["learning_s"] == pytest.approx(0.5)
+    assert pace["iterations_per_minute"] == pytest.approx(60 / 1.7)
+    assert pace["iterations_timed"] == 5
+    assert training_pace([tmp_path / "empty"]) is None

@@ -79,6 +79,27 @@ def test_presets():
         physics_cfg("physx")
 
 
+@pytest.mark.parametrize("task", ["Mimic-Stand-G1", "Mimic-Track-G1", "Mimic-Track-G1-Play",
+                                  "Mimic-Track-G1-StateEstimation", "Mimic-Track-G1-StateEstimation-Play",
+                                  "Mimic-Residual-Box-G1", "Mimic-Residual-Box-G1-Play"])
+def test_every_task_id_defaults_to_the_fast_cpu_physics(task, monkeypatch):
+    """Each registered task's config (as Isaac Lab's registry loads it) runs MuJoCo C on the CPU and
+    MuJoCo-Warp on CUDA (the ``auto`` preset)."""
+    import gymnasium as gym
+    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+    import mimiclab.tasks  # noqa: F401
+    from mimiclab.tasks.physics import resolved_preset
+    from mimiclab.tasks.physics_mujoco_cpu import MuJoCoCSolverCfg
+
+    monkeypatch.delenv("MIMICLAB_PHYSICS", raising=False)
+    assert task in gym.registry
+    cfg = load_cfg_from_registry(task, "env_cfg_entry_point")
+    solver = cfg.sim.physics.solver_cfg
+    assert isinstance(solver, MuJoCoCSolverCfg) and solver.backend == "auto", (task, solver)
+    assert (resolved_preset("cpu"), resolved_preset("cuda:0")) == ("mujoco_c", "mjwarp")
+
+
 def test_registry_task_runs_one_mujoco_c_world_per_env(env):
     from mimiclab.tasks.physics_mujoco_cpu import MuJoCoCSolver, MuJoCoCSolverCfg
 
@@ -212,3 +233,103 @@ def test_reset_state_enters_mujoco_at_the_next_physics_step(env):
         np.testing.assert_allclose(d.qpos, fresh.qpos, atol=1e-4)
     jumped = max(np.abs(d.qpos[qadr] - before[w][qadr]).max() for w, d in enumerate(solver.mj_datas))
     assert jumped > 0.05  # the reset really moved the MuJoCo state (not a continued integration)
+
+
+def _clone_worlds(solver):
+    """Independent copies of every world's MjData (same state, same warm start)."""
+    import copy
+
+    return [copy.copy(d) for d in solver.mj_datas]
+
+
+def test_registry_solver_steps_worlds_through_the_native_module(env):
+    from mimiclab.kernels.backends import backend_report
+
+    assert backend_report()["mujoco_worlds"]["built"], backend_report()["mujoco_worlds"]["detail"]
+    assert _solver(env)._native is not None
+
+
+def test_native_step_equals_the_python_reference_bitwise(env):
+    """_C_mujoco.step_worlds and the Python loop give identical float32 rows and MuJoCo states, with
+    some worlds taking a written state and the others integrating their own."""
+    solver = _solver(env)
+    m0 = solver.mj_models[0]
+    rng = np.random.default_rng(0)
+    base = [np.array([d.qpos for d in solver.mj_datas], np.float32), np.array([d.qvel for d in solver.mj_datas], np.float32)]
+    ctrl = np.array([d.ctrl for d in solver.mj_datas], np.float32) + rng.normal(0, 0.05, (NUM_ENVS, m0.nu)).astype(np.float32)
+    qfrc = rng.normal(0, 1.0, (NUM_ENVS, m0.nv)).astype(np.float32)
+    xfrc = rng.normal(0, 1.0, (NUM_ENVS, m0.nbody, 6)).astype(np.float32)
+    write = np.array([w % 2 == 0 for w in range(NUM_ENVS)])
+    results = []
+    saved_datas, saved_addrs = solver.mj_datas, solver._data_addrs
+    for native in (False, True):
+        datas = _clone_worlds(solver)
+        qpos, qvel = base[0].copy(), base[1].copy()
+        qpos[write] += np.float32(0.01)  # a written state differs from the integrated one
+        qact = np.zeros((NUM_ENVS, m0.nv), np.float32)
+        try:
+            solver.mj_datas, solver._data_addrs = datas, [d._address for d in datas]
+            for _ in range(3):
+                if native:
+                    solver._native.step_worlds(solver._model_addrs, solver._data_addrs, ctrl, qfrc, xfrc, qpos,
+                                               qvel, write, 0.005, qact, 2)
+                else:
+                    solver._step_worlds_python(ctrl, qfrc, xfrc, qpos, qvel, write, 0.005, qact)
+        finally:
+            solver.mj_datas, solver._data_addrs = saved_datas, saved_addrs
+        results.append((qpos, qvel, qact, np.array([d.qpos for d in datas]), np.array([d.qvel for d in datas])))
+    for ref, got in zip(*results):
+        np.testing.assert_array_equal(got, ref)
+    assert not np.array_equal(results[0][0], base[0])  # the worlds really moved
+
+
+def test_native_contacts_equal_the_python_reference(env):
+    solver = _solver(env)
+    contacts = env.sim.physics_manager._contacts
+    fields = ("rigid_contact_shape0", "rigid_contact_shape1", "rigid_contact_normal", "rigid_contact_point0",
+              "rigid_contact_point1", "force")
+    got = {}
+    for native in (False, True):
+        saved = solver._native
+        if not native:
+            solver._native = None
+        try:
+            solver.update_contacts(contacts)
+        finally:
+            solver._native = saved
+        n = int(contacts.rigid_contact_count.numpy()[0])
+        got[native] = (n, {f: getattr(contacts, f).numpy()[:n].copy() for f in fields})
+    (n_ref, ref), (n, nat) = got[False], got[True]
+    assert n == n_ref == sum(d.ncon for d in solver.mj_datas) > 0
+    for f in fields[:2]:
+        np.testing.assert_array_equal(nat[f], ref[f])
+    for f in fields[2:5]:
+        np.testing.assert_allclose(nat[f], ref[f], atol=1e-6)
+    np.testing.assert_allclose(nat["force"], ref["force"], rtol=1e-5, atol=1e-4)
+
+
+def test_native_module_refuses_bad_arrays(env):
+    solver = _solver(env)
+    m0 = solver.mj_models[0]
+    ok = dict(ctrl=np.zeros((NUM_ENVS, m0.nu), np.float32), qfrc_applied=np.zeros((NUM_ENVS, m0.nv), np.float32),
+              xfrc_applied=np.zeros((NUM_ENVS, m0.nbody, 6), np.float32),
+              qpos=np.zeros((NUM_ENVS, m0.nq), np.float32), qvel=np.zeros((NUM_ENVS, m0.nv), np.float32),
+              write=np.zeros(NUM_ENVS, bool), timestep=0.005)
+    datas = _clone_worlds(solver)
+    addrs = [d._address for d in datas]
+    step = solver._native.step_worlds
+    with pytest.raises(ValueError, match="ctrl must be a C-contiguous numpy array"):
+        step(solver._model_addrs, addrs, **{**ok, "ctrl": ok["ctrl"].astype(np.float64)})
+    with pytest.raises(ValueError, match="qvel must hold 4 rows"):
+        step(solver._model_addrs, addrs, **{**ok, "qvel": ok["qvel"][:, :-1].copy()})
+    with pytest.raises(ValueError, match="qpos must be a C-contiguous"):
+        step(solver._model_addrs, addrs, **{**ok, "qpos": np.zeros((NUM_ENVS, 2 * m0.nq), np.float32)[:, ::2]})
+    with pytest.raises(ValueError, match="as many models as datas"):
+        step(solver._model_addrs, addrs[:-1], **ok)
+    with pytest.raises(ValueError, match="timestep must be positive"):
+        step(solver._model_addrs, addrs, **{**ok, "timestep": 0.0})
+    cap = 1
+    with pytest.raises(ValueError, match="contacts exceed rigid_contact_max=1"):
+        solver._native.gather_contacts(solver._model_addrs, solver._data_addrs, solver._geom_to_shape_np(),
+                                       np.zeros(cap, np.int32), np.zeros(cap, np.int32), np.zeros((cap, 3), np.float32),
+                                       np.zeros((cap, 3), np.float32), np.zeros((cap, 3), np.float32), None)

@@ -80,6 +80,34 @@ def read_training_curves(log_dir: str | os.PathLike) -> dict[str, list[float | N
     return out
 
 
+PACE_TAGS = ("Perf/collection_time", "Perf/learning_time")  # rsl_rl, seconds per iteration
+
+
+def training_pace(log_dirs) -> dict[str, float] | None:
+    """Median seconds per PPO iteration spent collecting experience (env steps) and learning, and the
+    iterations per minute they make (rsl_rl's ``Perf/*`` scalars over every iteration of the run
+    folders; process start-up and env construction are not included). None without those scalars."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    values: dict[str, list[float]] = {t: [] for t in PACE_TAGS}
+    for folder in log_dirs:
+        for path in event_files(folder):
+            acc = ea.EventAccumulator(str(path), size_guidance={ea.SCALARS: 0})
+            try:
+                acc.Reload()
+            except Exception:  # noqa: BLE001 - a truncated file: read_training_curves names it
+                continue
+            for tag in PACE_TAGS:
+                if tag in acc.Tags().get(ea.SCALARS, []):
+                    values[tag] += [float(ev.value) for ev in acc.Scalars(tag) if math.isfinite(ev.value)]
+    if not all(values.values()):
+        return None
+    collection, learning = (sorted(values[t])[len(values[t]) // 2] for t in PACE_TAGS)
+    return {"collection_s": collection, "learning_s": learning,
+            "iterations_per_minute": 60.0 / (collection + learning) if collection + learning > 0 else float("nan"),
+            "iterations_timed": len(values[PACE_TAGS[0]])}
+
+
 def _finite(v: float) -> float | None:
     """NaN/inf → None, so the curves stay valid JSON (demo.json) and plot as gaps."""
     return v if math.isfinite(v) else None

@@ -26,7 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mimiclab.demo.cache import file_digest, load_stage, rel, save_stage, stage_key
+from mimiclab.demo.curves import training_pace
 from mimiclab.demo.presets import PRESETS, Preset, default_preset
+from mimiclab.tasks.physics import resolved_preset
 
 TASK = "Mimic-Track-G1"
 EXPERIMENT = "demo"
@@ -175,6 +177,11 @@ class Demo:
             fitted, checkpoint = _last_checkpoint(folder)
             curves = _curves(runs)
             learning = _learning(curves)
+            pace = training_pace(runs)
+            if pace:
+                print(f"   pace: {pace['iterations_per_minute']:.1f} iterations/min (collection "
+                      f"{pace['collection_s']:.2f} s + learning {pace['learning_s']:.2f} s per iteration, "
+                      f"physics {resolved_preset(self.device)})")
             if learning:
                 print(f"   learning: episode length {learning['episode_length_first']:.1f} → "
                       f"{learning['episode_length_last']:.1f} steps (×{learning['episode_length_ratio']:.2f}), "
@@ -185,7 +192,8 @@ class Demo:
                     "time_budget_s": p.train_seconds, "resumed_from":
                     rel(last, self.out) if last is not None and done > 0 else None,
                     "log_dir": rel(final, self.out), "log_dirs": [rel(r, self.out) for r in runs],
-                    "checkpoint": rel(checkpoint, self.out), "curves": curves, "learning": learning}
+                    "checkpoint": rel(checkpoint, self.out), "curves": curves, "learning": learning,
+                    "pace": pace, "physics": resolved_preset(self.device)}
 
         return self.stage("train", key, run), key
 

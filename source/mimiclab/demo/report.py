@@ -306,6 +306,12 @@ def section_train(demo: dict, run_dir: Path, figures: Path) -> tuple[str, Path |
              ("time", fmt_seconds(st.get("seconds")) + (" (cached)" if st.get("cached") else "")),
              ("resumed from", st.get("resumed_from") or "— (fresh run)"),
              ("checkpoint", st.get("checkpoint", "—")), ("log folder", st.get("log_dir", "—"))]
+    pace = st.get("pace")
+    if isinstance(pace, dict) and _num(pace.get("iterations_per_minute")) is not None:
+        facts.insert(2, ("pace", f"{pace['iterations_per_minute']:.1f} PPO iterations/min (median per iteration: "
+                                 f"experience collection {pace['collection_s']:.2f} s + learning "
+                                 f"{pace['learning_s']:.2f} s; physics {st.get('physics', '—')}; the README's "
+                                 f"Fast CPU physics section compares the physics presets)"))
     learning = st.get("learning")
     if isinstance(learning, dict) and _num(learning.get("episode_length_ratio")) is not None:
         w, k = learning.get("window", ""), learning.get("skip", 0)

@@ -30,6 +30,11 @@ def cuda_module() -> ModuleType | None:
     return _load("mimiclab._C_cuda")[0]
 
 
+def mujoco_worlds_module() -> ModuleType | None:
+    """``mimiclab._C_mujoco`` (MuJoCo C worlds stepped in one call) or None when it was not built."""
+    return _load("mimiclab._C_mujoco")[0]
+
+
 def warp_module() -> ModuleType | None:
     """``warp`` initialised (quietly), or None when it cannot be imported."""
     mod, _ = _load("warp")
@@ -70,6 +75,7 @@ def backend_report() -> dict[str, dict[str, object]]:
     """{backend: {built, runnable, detail}} for `mimiclab doctor` and the benchmarks."""
     cpp, cpp_err = _load("mimiclab._C")
     cuda, cuda_err = _load("mimiclab._C_cuda")
+    mjw, mjw_err = _load("mimiclab._C_mujoco")
     ndev = cuda_device_count()
     report = {
         "cpp": {"built": cpp is not None, "runnable": cpp is not None,
@@ -80,6 +86,8 @@ def backend_report() -> dict[str, dict[str, object]]:
         "warp": {"built": warp_module() is not None, "runnable": warp_module() is not None,
                  "detail": (f"warp {warp_module().__version__}, devices: "
                             + ", ".join(str(d) for d in warp_module().get_devices())) if warp_module() else _load("warp")[1]},
+        "mujoco_worlds": {"built": mjw is not None, "runnable": mjw is not None,
+                          "detail": f"MuJoCo {mjw.mujoco_version}" if mjw else mjw_err},
         "torch": {"built": True, "runnable": True, "detail": "reference implementation"},
     }
     return report

@@ -18,8 +18,10 @@ Physics presets (``physics=`` of :func:`apply_sim_defaults`, or ``$MIMICLAB_PHYS
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+if TYPE_CHECKING:
+    from isaaclab_newton.physics import NewtonCfg
 
 PHYSICS_ENV_VAR = "MIMICLAB_PHYSICS"
 PHYSICS_PRESETS = ("auto", "mujoco_c", "mjwarp", "mjwarp_capture", "newton_mujoco_cpu")
@@ -28,7 +30,18 @@ PHYSICS_DT = 0.005  # s (200 Hz)
 DECIMATION = 4  # 50 Hz policy
 
 
+def resolved_preset(device: str, preset: str | None = None) -> str:
+    """What physics a preset (default ``$MIMICLAB_PHYSICS`` or ``auto``) runs on `device`: ``auto`` is
+    ``mujoco_c`` on the CPU and ``mjwarp`` on CUDA; other presets are themselves."""
+    preset = preset or os.environ.get(PHYSICS_ENV_VAR) or "auto"
+    if preset == "auto":
+        return "mjwarp" if str(device).startswith("cuda") else "mujoco_c"
+    return preset
+
+
 def newton_mjwarp_cfg(njmax: int = 600, nconmax: int = 150) -> NewtonCfg:
+    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
     return NewtonCfg(
         solver_cfg=MJWarpSolverCfg(njmax=njmax, nconmax=nconmax, integrator="implicitfast",
                                    cone="pyramidal", impratio=1.0),
@@ -40,6 +53,8 @@ def newton_mjwarp_cfg(njmax: int = 600, nconmax: int = 150) -> NewtonCfg:
 def physics_cfg(preset: str | None = None, njmax: int = 600, nconmax: int = 150) -> NewtonCfg:
     """The Newton physics config of a preset (see the module docstring; default ``$MIMICLAB_PHYSICS``
     or ``auto``)."""
+    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
     preset = preset or os.environ.get(PHYSICS_ENV_VAR) or "auto"
     if preset not in PHYSICS_PRESETS:
         raise ValueError(f"unknown physics preset {preset!r} (choose from {', '.join(PHYSICS_PRESETS)})")

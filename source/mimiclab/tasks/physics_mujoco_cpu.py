@@ -20,6 +20,11 @@ Per physics step (``MuJoCoCSolver.step``):
    convert them to ``joint_q``/``joint_qd`` and run forward kinematics (body poses/velocities);
 4. contacts (for Isaac Lab's contact sensors) are read from each ``MjData`` on request.
 
+Steps 2–4 run in C++ (``mimiclab._C_mujoco``: one call per physics step for all worlds, GIL released,
+threads over worlds; built against the libmujoco of the installed ``mujoco`` package) — the Python
+loops ``_step_worlds_python`` / ``_gather_contacts_python`` are its readable reference (tested
+bitwise / to float32 rounding) and the fallback when the module was not built.
+
 Model changes (friction, masses, CoM, gains, ...) go through Newton's own
 ``notify_model_changed`` into the per-world MuJoCo-Warp model and are then copied field by field
 into each world's ``MjModel``, so both backends see identical parameters.
@@ -112,7 +117,7 @@ class MuJoCoCSolver(SolverMuJoCo):
     ``separate_worlds=True``; the MuJoCo-Warp ``step`` kernels are never compiled or run.
     """
 
-    def __init__(self, model, *, num_threads: int | None = None, **kwargs):
+    def __init__(self, model, *, num_threads: int | None = None, native: bool | None = None, **kwargs):
         kwargs["use_mujoco_cpu"] = False
         kwargs["separate_worlds"] = True
         if not wp.get_device(model.device).is_cpu:
@@ -138,6 +143,15 @@ class MuJoCoCSolver(SolverMuJoCo):
         self.num_threads = num_threads or default_threads()
         self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
         self._replay_control, self._replay_state = _LaunchReplay(), _LaunchReplay()
+        # _C_mujoco steps all worlds and gathers their contacts in one call (GIL released, threads
+        # over worlds); without it (or native=False) the Python loops below do the same.
+        from mimiclab.kernels.backends import mujoco_worlds_module
+
+        self._native = mujoco_worlds_module() if native is not False else None
+        if native and self._native is None:
+            raise RuntimeError("MuJoCoCSolver(native=True): mimiclab._C_mujoco was not built (reinstall mimiclab)")
+        self._model_addrs = [m._address for m in self.mj_models]
+        self._data_addrs = [d._address for d in self.mj_datas]
         chunks = np.array_split(np.arange(self.nworld), self.num_threads)
         self._chunks = [c.tolist() for c in chunks if len(c)]
 
@@ -196,6 +210,35 @@ class MuJoCoCSolver(SolverMuJoCo):
         for w in worlds:
             step(self.mj_models[w], self.mj_datas[w])
 
+    def _step_worlds_python(self, ctrl, qfrc, xfrc, qpos, qvel, write, dt, qfrc_actuator) -> None:
+        """The readable reference of ``_C_mujoco.step_worlds``: per world, controls and applied forces
+        in, (qpos, qvel) in where ``write`` is set, ``mj_step``, (qpos, qvel[, qfrc_actuator]) out.
+        Arrays (W, ·) float32, written in place."""
+        for w, (m, d) in enumerate(zip(self.mj_models, self.mj_datas)):
+            if write[w]:
+                d.qpos[:] = qpos[w]
+                d.qvel[:] = qvel[w]
+            d.ctrl[:] = ctrl[w]
+            d.qfrc_applied[:] = qfrc[w]
+            d.xfrc_applied[:] = xfrc[w]
+            m.opt.timestep = dt
+        if self._pool is None:
+            self._step_chunk(self._chunks[0])
+        else:
+            list(self._pool.map(self._step_chunk, self._chunks))
+        for w, d in enumerate(self.mj_datas):
+            qpos[w] = d.qpos
+            qvel[w] = d.qvel
+            if qfrc_actuator is not None:
+                qfrc_actuator[w] = d.qfrc_actuator
+
+    def _step_worlds(self, ctrl, qfrc, xfrc, qpos, qvel, write, dt, qfrc_actuator) -> None:
+        if self._native is None:
+            self._step_worlds_python(ctrl, qfrc, xfrc, qpos, qvel, write, dt, qfrc_actuator)
+        else:
+            self._native.step_worlds(self._model_addrs, self._data_addrs, ctrl, qfrc, xfrc, qpos, qvel, write,
+                                     float(dt), qfrc_actuator, self.num_threads)
+
     def step(self, state_in, state_out, control, contacts, dt: float) -> None:
         model, data = self.model, self.mjw_data
         with wp.ScopedDevice(model.device):
@@ -210,29 +253,11 @@ class MuJoCoCSolver(SolverMuJoCo):
                 write = q_changed | qd_changed | self._force_write
             if write.any():
                 self._update_mjc_data(data, model, state_in)
-            qpos, qvel = data.qpos.numpy(), data.qvel.numpy()
-            ctrl, qfrc, xfrc = data.ctrl.numpy(), data.qfrc_applied.numpy(), data.xfrc_applied.numpy()
-            for w, (m, d) in enumerate(zip(self.mj_models, self.mj_datas)):
-                if write[w]:
-                    d.qpos[:] = qpos[w]
-                    d.qvel[:] = qvel[w]
-                d.ctrl[:] = ctrl[w]
-                d.qfrc_applied[:] = qfrc[w]
-                d.xfrc_applied[:] = xfrc[w]
-                m.opt.timestep = dt
-            self._force_write[:] = False
-            if self._pool is None:
-                self._step_chunk(self._chunks[0])
-            else:
-                list(self._pool.map(self._step_chunk, self._chunks))
-            for w, d in enumerate(self.mj_datas):
-                qpos[w] = d.qpos
-                qvel[w] = d.qvel
             qfrc_actuator = getattr(getattr(state_out, "mujoco", None), "qfrc_actuator", None)
-            if qfrc_actuator is not None:
-                out = data.qfrc_actuator.numpy()
-                for w, d in enumerate(self.mj_datas):
-                    out[w] = d.qfrc_actuator
+            self._step_worlds(data.ctrl.numpy(), data.qfrc_applied.numpy(), data.xfrc_applied.numpy(),
+                              data.qpos.numpy(), data.qvel.numpy(), write, dt,
+                              data.qfrc_actuator.numpy() if qfrc_actuator is not None else None)
+            self._force_write[:] = False
             if state_out.body_qdd is not None or state_out.body_parent_f is not None:
                 raise NotImplementedError("MuJoCoCSolver: body_qdd / body_parent_f are not provided")
             self._replay_state((state_out, state_in, state_out.joint_q, state_out.body_q, qfrc_actuator),
@@ -260,6 +285,23 @@ class MuJoCoCSolver(SolverMuJoCo):
     def update_contacts(self, contacts, state=None) -> None:
         """Fill Newton ``contacts`` (shapes, points in body frames, normal, 6-D force on shape 0) from
         every world's ``MjData``, as ``SolverMuJoCo.update_contacts`` does from MuJoCo-Warp data."""
+        if self._native is None:
+            n = self._gather_contacts_python(contacts)
+        else:
+            force = contacts.force.numpy() if contacts.force is not None else None
+            n = self._native.gather_contacts(
+                self._model_addrs, self._data_addrs, self._geom_to_shape_np(),
+                contacts.rigid_contact_shape0.numpy(), contacts.rigid_contact_shape1.numpy(),
+                contacts.rigid_contact_normal.numpy(), contacts.rigid_contact_point0.numpy(),
+                contacts.rigid_contact_point1.numpy(), force)
+        contacts.rigid_contact_count.numpy()[0] = n
+        if getattr(self, "_n_contacts", None) is None:
+            self._n_contacts = wp.zeros(1, dtype=wp.int32, device=self.model.device)
+        self._n_contacts.numpy()[0] = n
+        contacts.n_contacts = self._n_contacts
+
+    def _gather_contacts_python(self, contacts) -> int:
+        """The readable reference of ``_C_mujoco.gather_contacts``; returns the number of contacts."""
         geom_to_shape = self._geom_to_shape_np()
         nbody = self.mj_model.nbody
         parts = {k: [] for k in ("w", "geom", "frame", "pos", "dist", "dim", "adr", "friction", "efc", "xpos", "xmat")}
@@ -306,15 +348,11 @@ class MuJoCoCSolver(SolverMuJoCo):
                 world_f = np.concatenate([np.einsum("nk,nkj->nj", f[:, :3], frame),
                                           np.einsum("nk,nkj->nj", f[:, 3:], frame)], axis=1)
                 contacts.force.numpy()[:n] = -world_f  # MuJoCo: force on geom 2; Newton: force on shape 0
-        contacts.rigid_contact_count.numpy()[0] = n
-        if getattr(self, "_n_contacts", None) is None:
-            self._n_contacts = wp.zeros(1, dtype=wp.int32, device=self.model.device)
-        self._n_contacts.numpy()[0] = n
-        contacts.n_contacts = self._n_contacts
+        return n
 
     def _geom_to_shape_np(self) -> np.ndarray:
         if getattr(self, "_geom_to_shape_cache", None) is None:
-            self._geom_to_shape_cache = self.mjc_geom_to_newton_shape.numpy()
+            self._geom_to_shape_cache = np.ascontiguousarray(self.mjc_geom_to_newton_shape.numpy(), dtype=np.int32)
         return self._geom_to_shape_cache
 
     def close(self) -> None:

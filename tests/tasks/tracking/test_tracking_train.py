@@ -1,4 +1,5 @@
-"""`isaaclab train --rl_library rsl_rl --task Mimic-Track-G1 --device cpu` on two clips (2 iterations)."""
+"""`isaaclab train --rl_library rsl_rl --task ID --device cpu` on two clips (2 iterations) for both tracking
+task ids, with the task's own (default CPU) physics."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def test_isaaclab_train_trains_the_tracking_task(tmp_path, two_clips):
+
+@pytest.mark.parametrize("task, experiment", [("Mimic-Track-G1", "g1_tracking"),
+                                              ("Mimic-Track-G1-StateEstimation", "g1_tracking_state_estimation")])
+def test_isaaclab_train_trains_the_tracking_task(tmp_path, two_clips, task, experiment):
     exe = Path(sys.executable).with_name("isaaclab")
-    env = {**os.environ, "MIMICLAB_MOTION": os.pathsep.join(str(p) for p in two_clips)}
-    res = subprocess.run([str(exe), "train", "--rl_library", "rsl_rl", "--task", "Mimic-Track-G1", "--device", "cpu",
+    env = {k: v for k, v in os.environ.items() if k != "MIMICLAB_PHYSICS"}
+    env["MIMICLAB_MOTION"] = os.pathsep.join(str(p) for p in two_clips)
+    res = subprocess.run([str(exe), "train", "--rl_library", "rsl_rl", "--task", task, "--device", "cpu",
                           "--num_envs", "8", "--max_iterations", "2"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    checkpoints = sorted(p.name for p in tmp_path.glob("logs/rsl_rl/g1_tracking/*/model_*.pt"))
+    checkpoints = sorted(p.name for p in tmp_path.glob(f"logs/rsl_rl/{experiment}/*/model_*.pt"))
     assert checkpoints == ["model_0.pt", "model_1.pt"], checkpoints
     assert "Metrics/motion/error_anchor_pos" in res.stdout
 
