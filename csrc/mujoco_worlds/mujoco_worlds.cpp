@@ -158,12 +158,12 @@ int gather_contacts(const std::vector<uintptr_t>& model_addrs, const std::vector
       const mjContact& c = d->contact[i];
       s0[k] = g2s[wi * ngeom + c.geom[0]];
       s1[k] = g2s[wi * ngeom + c.geom[1]];
-      const mjtNum* nv = c.frame;  // first row: the normal
-      for (int j = 0; j < 3; ++j) nrm[3 * k + j] = static_cast<float>(nv[j]);
+      const mjtNum* contact_normal = c.frame;  // first row of the contact frame
+      for (int j = 0; j < 3; ++j) nrm[3 * k + j] = static_cast<float>(contact_normal[j]);
       for (int side = 0; side < 2; ++side) {
         const double sign = side == 0 ? -0.5 : 0.5;
         double p[3];
-        for (int j = 0; j < 3; ++j) p[j] = c.pos[j] + sign * c.dist * nv[j];
+        for (int j = 0; j < 3; ++j) p[j] = c.pos[j] + sign * c.dist * contact_normal[j];
         const int body = m->geom_bodyid[c.geom[side]];
         float* out = (side == 0 ? p0 : p1) + 3 * k;
         if (body > 0) {

@@ -30,10 +30,15 @@ PHYSICS_DT = 0.005  # s (200 Hz)
 DECIMATION = 4  # 50 Hz policy
 
 
+def _chosen(preset: str | None) -> str:
+    """`preset`, else ``$MIMICLAB_PHYSICS``, else ``auto``."""
+    return preset or os.environ.get(PHYSICS_ENV_VAR) or "auto"
+
+
 def resolved_preset(device: str, preset: str | None = None) -> str:
     """What physics a preset (default ``$MIMICLAB_PHYSICS`` or ``auto``) runs on `device`: ``auto`` is
     ``mujoco_c`` on the CPU and ``mjwarp`` on CUDA; other presets are themselves."""
-    preset = preset or os.environ.get(PHYSICS_ENV_VAR) or "auto"
+    preset = _chosen(preset)
     if preset == "auto":
         return "mjwarp" if str(device).startswith("cuda") else "mujoco_c"
     return preset
@@ -55,7 +60,7 @@ def physics_cfg(preset: str | None = None, njmax: int = 600, nconmax: int = 150)
     or ``auto``)."""
     from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
-    preset = preset or os.environ.get(PHYSICS_ENV_VAR) or "auto"
+    preset = _chosen(preset)
     if preset not in PHYSICS_PRESETS:
         raise ValueError(f"unknown physics preset {preset!r} (choose from {', '.join(PHYSICS_PRESETS)})")
     options = dict(njmax=njmax, nconmax=nconmax, integrator="implicitfast", cone="pyramidal", impratio=1.0)

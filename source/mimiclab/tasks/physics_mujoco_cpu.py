@@ -117,7 +117,7 @@ class MuJoCoCSolver(SolverMuJoCo):
     ``separate_worlds=True``; the MuJoCo-Warp ``step`` kernels are never compiled or run.
     """
 
-    def __init__(self, model, *, num_threads: int | None = None, native: bool | None = None, **kwargs):
+    def __init__(self, model, *, num_threads: int | None = None, **kwargs):
         kwargs["use_mujoco_cpu"] = False
         kwargs["separate_worlds"] = True
         if not wp.get_device(model.device).is_cpu:
@@ -141,19 +141,18 @@ class MuJoCoCSolver(SolverMuJoCo):
         self._published_qd: np.ndarray | None = None
         self._force_write = np.ones(self.nworld, dtype=bool)
         self.num_threads = num_threads or default_threads()
-        self._pool = ThreadPoolExecutor(self.num_threads) if self.num_threads > 1 else None
         self._replay_control, self._replay_state = _LaunchReplay(), _LaunchReplay()
         # _C_mujoco steps all worlds and gathers their contacts in one call (GIL released, threads
-        # over worlds); without it (or native=False) the Python loops below do the same.
+        # over worlds); without it the Python loops below do the same, on a thread pool.
         from mimiclab.kernels.backends import mujoco_worlds_module
 
-        self._native = mujoco_worlds_module() if native is not False else None
-        if native and self._native is None:
-            raise RuntimeError("MuJoCoCSolver(native=True): mimiclab._C_mujoco was not built (reinstall mimiclab)")
+        self._native = mujoco_worlds_module()
         self._model_addrs = [m._address for m in self.mj_models]
         self._data_addrs = [d._address for d in self.mj_datas]
-        chunks = np.array_split(np.arange(self.nworld), self.num_threads)
-        self._chunks = [c.tolist() for c in chunks if len(c)]
+        self._pool = None
+        if self._native is None and self.num_threads > 1:
+            self._pool = ThreadPoolExecutor(self.num_threads)
+            self._chunks = [c.tolist() for c in np.array_split(np.arange(self.nworld), self.num_threads) if len(c)]
 
     # ----- model parameters ---------------------------------------------------------------------
 
@@ -205,7 +204,7 @@ class MuJoCoCSolver(SolverMuJoCo):
 
     # ----- stepping -----------------------------------------------------------------------------
 
-    def _step_chunk(self, worlds: list[int]) -> None:
+    def _step_chunk(self, worlds) -> None:
         step = self._mj.mj_step
         for w in worlds:
             step(self.mj_models[w], self.mj_datas[w])
@@ -223,7 +222,7 @@ class MuJoCoCSolver(SolverMuJoCo):
             d.xfrc_applied[:] = xfrc[w]
             m.opt.timestep = dt
         if self._pool is None:
-            self._step_chunk(self._chunks[0])
+            self._step_chunk(range(self.nworld))
         else:
             list(self._pool.map(self._step_chunk, self._chunks))
         for w, d in enumerate(self.mj_datas):
@@ -409,13 +408,16 @@ class NewtonMuJoCoCManager(NewtonMJWarpManager):
 
     @classmethod
     def _create_solver(cls, model, solver_cfg):
+        from mimiclab.tasks.physics import resolved_preset
+
         kwargs = cls._filter_solver_kwargs(SolverMuJoCo, solver_cfg)
         kwargs.pop("ls_parallel", None)
         backend = getattr(solver_cfg, "backend", "auto")
         if backend not in BACKENDS:
             raise ValueError(f"MuJoCoCSolverCfg.backend must be one of {BACKENDS}, got {backend!r}")
         on_cpu = wp.get_device(model.device).is_cpu
-        if backend == "mjwarp" or (backend == "auto" and not on_cpu):
+        backend = resolved_preset("cpu" if on_cpu else "cuda", backend)
+        if backend == "mjwarp":
             return SolverMuJoCo(model, **kwargs)
         if backend == "mjwarp_capture":
             return MJWarpCapturedSolver(model, **kwargs)
