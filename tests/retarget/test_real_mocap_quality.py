@@ -92,9 +92,11 @@ def _write_known() -> None:
         quality = _retarget_all(Path(tmp))
     clips = {name: broken for name, q in sorted(quality.items()) if (broken := _broken(q))}
     KNOWN_FILE.write_text(json.dumps({
-        "note": "Known open retargeter defects (issue 13), not limits of the human motion: foot sliding at "
-                "contact transitions in locomotion and joint-speed saturation in running / dashing. "
-                "Figures as measured when listed; the tests allow no new entry and no worse figure.",
+        "note": "Known open retargeter defects (issue 13), not limits of the human motion: a foot that "
+                "leaves the ground far behind a long stride drags through the contact band while its knee "
+                "flexes at the velocity limit (walks), and a planted foot that cannot follow its pin (a "
+                "dash, a punch). Figures as measured when listed; the tests allow no new entry and no "
+                "worse figure.",
         "clips": clips}, indent=1, sort_keys=True) + "\n")
     print(f"{len(clips)} of {len(quality)} clips listed in {KNOWN_FILE}")
 

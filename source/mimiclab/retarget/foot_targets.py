@@ -30,10 +30,12 @@ from mimiclab.rotations.numpy_ops import xyzw_to_wxyz
 ANKLE_FLAT_HEIGHT = 0.035  # m: G1 ankle-roll origin above the ground with the sole flat on it
 FOOT_CAPSULE_CENTER_HEIGHT = 0.01  # m: toe/heel points above the ground when the sole touches it
 BLEND_SECONDS = 0.0  # pins fade in / out over this long at contact boundaries
-CLEARANCE = 0.045  # m: lowest sole point of a moving swing foot above the ground
+CLEARANCE = 0.06  # m: lowest sole point of a moving swing foot above the ground
 CLEAR_SPEED = (0.05, 0.3)  # m/s: clearance ramps from 0 to CLEARANCE over this sole-point speed
+LIFT_RAMP_FRAMES = 2  # the swing lift eases in (and out) over this many frames
 PIN_WEIGHT = 10.0  # IK weight of a planted heel / toe point (a body target weighs 1)
 MAX_PITCH = 1.2  # rad: |foot pitch| beyond this is a tracking error, not a foot
+MAX_TOE_OUT = 0.3  # rad: a planted foot's heading stays this close to the pelvis heading
 
 
 @dataclass
@@ -108,6 +110,58 @@ def _blend_weights(flags: np.ndarray, fps: float) -> np.ndarray:
     return w
 
 
+def _flat_pitch(pitch: np.ndarray, ankle_z: np.ndarray, planted: np.ndarray | None) -> float:
+    """The source foot's pitch [rad] when its sole is flat: the median pitch over the frames whose
+    toe is planted and whose ankle is lowest (the lowest quarter of those frames: a planted toe
+    with the ankle at its lowest is a flat foot; a rising heel lifts the ankle). Without a planted
+    toe: the lowest fifth of all frames."""
+    toe = np.zeros_like(ankle_z, bool) if planted is None else planted[:, 1]
+    frames = toe if toe.sum() >= 3 else np.ones_like(toe)
+    low = frames & (ankle_z <= np.percentile(ankle_z[frames], 25.0 if toe.sum() >= 3 else 20.0))
+    return float(np.median(pitch[low]))
+
+
+def _stance_pitch(pitch: np.ndarray, planted: np.ndarray) -> np.ndarray:
+    """Pitch (toe down positive, relative to flat) that agrees with the planted points: flat while
+    heel and toe are down, toe-down-or-flat while only the toe is (the heel cannot go under the
+    floor), toe-up-or-flat while only the heel is; eased over one frame either side of a change
+    (a three-frame mean of the constrained pitch, taken only where a constraint acted)."""
+    heel, toe = planted[:, 0], planted[:, 1]
+    out = np.where(heel & toe, 0.0, pitch)
+    out = np.where(toe & ~heel, np.maximum(out, 0.0), out)
+    out = np.where(heel & ~toe, np.minimum(out, 0.0), out)
+    changed = np.flatnonzero(out != pitch)
+    if changed.size and out.shape[0] > 2:
+        padded = np.concatenate((out[:1], out, out[-1:]))
+        eased = (padded[:-2] + padded[1:-1] + padded[2:]) / 3.0
+        near = np.zeros(out.shape[0], bool)
+        near[np.clip(np.concatenate((changed - 1, changed, changed + 1)), 0, out.shape[0] - 1)] = True
+        out = np.where(near & ~(heel & toe), eased, out)
+    return out
+
+
+def _stance_heading(heading: np.ndarray, pelvis_heading: np.ndarray) -> float:
+    """The one heading [rad] a planted foot keeps through a stance: the circular mean of the
+    source foot's heading over the stance (a foot swivelling on its ball keeps its mean, not its
+    landing heading), within MAX_TOE_OUT of the pelvis's mean heading over the stance (beyond that
+    the hip would have to yaw past the human range)."""
+    pelvis = np.angle(np.exp(1j * pelvis_heading).mean())
+    mean = np.angle(np.exp(1j * heading).mean())
+    return float(pelvis + np.clip(np.angle(np.exp(1j * (mean - pelvis))), -MAX_TOE_OUT, MAX_TOE_OUT))
+
+
+def _rolling(flags: np.ndarray, pitch: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    """(T,2) ground displacement [m] of a planted sole sphere's centre that rolls without slipping
+    as the foot pitches: FOOT_CAPSULE_CENTER_HEIGHT (its radius) times the pitch change, along
+    the heading (a heel rising over the toe rolls the toe forward), about each run's mean pitch,
+    so the run's anchor stays its mean position. Zero outside the runs of `flags`."""
+    out = np.zeros((flags.shape[0], 2))
+    for start, end in contact_runs(flags):
+        along = FOOT_CAPSULE_CENTER_HEIGHT * (pitch[start:end] - pitch[start:end].mean())
+        out[start:end] = along[:, None] * np.stack((np.cos(heading[start:end]), np.sin(heading[start:end])), axis=-1)
+    return out
+
+
 def close_gaps(flags: np.ndarray, max_gap: int) -> np.ndarray:
     """Fill runs of False shorter than max_gap frames between two True runs."""
     out = flags.copy()
@@ -150,13 +204,12 @@ def foot_targets(roles: dict[str, np.ndarray], side: str, pelvis_heading: np.nda
     ankle = roles[f"{side}_ankle"].copy()
     T = ankle.shape[0]
     heading, pitch = _heading_pitch(ankle, roles.get(f"{side}_toe"), pelvis_heading)
-    both = None if planted is None else planted[:, 0] & planted[:, 1]
-    if both is not None and both.any():
-        flat_pitch = float(np.median(pitch[both]))
-    else:  # no flat stance: the frames with the lowest ankle stand for flat
-        low = ankle[:, 2] <= np.percentile(ankle[:, 2], 20.0)
-        flat_pitch = float(np.median(pitch[low]))
-    pitch = np.clip(pitch - flat_pitch, -MAX_PITCH, MAX_PITCH)
+    # relative to flat, in [-π/2, 3π/2): a foot swung up behind the body turns its sole up by
+    # pitching further toe-down, past vertical (it does not flip to toe-up)
+    relative = np.mod(pitch - _flat_pitch(pitch, ankle[:, 2], planted) + np.pi / 2, 2 * np.pi) - np.pi / 2
+    pitch = np.clip(relative, -MAX_PITCH, MAX_PITCH)
+    if planted is not None:
+        pitch = _stance_pitch(pitch, planted)
     quat = xyzw_to_wxyz(Rotation.from_euler("ZY", np.stack((heading, pitch), axis=-1)).as_quat())
     if planted is None:
         return FootTargets(ankle, quat, np.zeros(T), np.zeros((T, 2, 3)), np.zeros((T, 2)))
@@ -168,7 +221,8 @@ def foot_targets(roles: dict[str, np.ndarray], side: str, pelvis_heading: np.nda
     stance = planted.any(axis=1)
     held_heading = np.full(T, np.nan)
     for start, end in contact_runs(stance):
-        held_heading[start:end] = np.angle(np.exp(1j * (heading[start] - heading[start:end])))
+        held = _stance_heading(heading[start:end], pelvis_heading[start:end])
+        held_heading[start:end] = np.angle(np.exp(1j * (held - heading[start:end])))
     heading = heading + _interpolate_gaps(held_heading[:, None])[:, 0]
     rot = Rotation.from_euler("ZY", np.stack((heading, pitch), axis=-1))
     R = rot.as_matrix()
@@ -202,7 +256,7 @@ def foot_targets(roles: dict[str, np.ndarray], side: str, pelvis_heading: np.nda
     pin_weight = np.zeros((T, 2))
     for j, point in enumerate((heel_point, toe_point)):
         pins[:, j] = ankle + R @ np.asarray(point)
-        pins[planted[:, j], j, :2] = anchors[planted[:, j], j]
+        pins[planted[:, j], j, :2] = anchors[planted[:, j], j] + _rolling(planted[:, j], pitch, heading)[planted[:, j]]
         pins[:, j, 2] = FOOT_CAPSULE_CENTER_HEIGHT
         pin_weight[:, j] = PIN_WEIGHT * _blend_weights(planted[:, j], fps)
     hold = planted.any(axis=1).astype(float)
@@ -230,4 +284,11 @@ def _sole_lift(ankle: np.ndarray, rot: Rotation, pinned: np.ndarray, fps: float)
     need = CLEARANCE * np.clip((speed - lo) / (hi - lo), 0.0, 1.0)
     deficit = np.maximum(0.0, need - (world[..., 2] - radii)).max(axis=1)
     deficit *= 1.0 - pinned
-    return maximum_filter1d(deficit, size=3, mode="nearest")  # no one-frame dips in the lift
+    # no one-frame dips, and a lift that grows over LIFT_RAMP_FRAMES into its first frame (the
+    # heel rises on the last planted frames instead of the whole foot leaping off at once)
+    lift = maximum_filter1d(deficit, size=3, mode="nearest")
+    for k in range(2, LIFT_RAMP_FRAMES + 1):
+        w = 1.0 - (k - 1) / LIFT_RAMP_FRAMES
+        lift = np.maximum(lift, w * np.concatenate((deficit[k:], np.zeros(k)))[:T])
+        lift = np.maximum(lift, w * np.concatenate((np.zeros(k), deficit[:-k]))[:T])
+    return lift

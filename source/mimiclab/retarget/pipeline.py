@@ -264,14 +264,18 @@ def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps
             "rot_weight": np.stack(wr, 1)}
 
 
-# first-frame starting postures (joint → angle over the default pose): standing, straight, arms up,
-# crouched, arms out; the one whose solution costs least starts the clip
+# first-frame starting postures (joint → angle over the default pose; a key names both sides'
+# joints, or one side's with its side prefix): standing, straight, arms up, crouched, arms out,
+# mid-stride with either leg swung back (a running clip that starts with a heel up behind the body
+# otherwise starts from a straight knee, a local minimum); the cheapest solution starts the clip
 START_POSTURES = (
     {},
     {"knee": -0.669 + 0.24, "hip_pitch": 0.312, "ankle_pitch": 0.363, "elbow": 0.7},
     {"shoulder_pitch": -2.6, "elbow": 0.6},
     {"hip_pitch": -1.2, "knee": 1.3, "ankle_pitch": -0.5},
     {"shoulder_roll": 1.2, "elbow": 0.7},
+    {"left_hip_pitch": 0.6, "left_knee": 1.6, "right_hip_pitch": -0.5, "right_knee": 0.3},
+    {"right_hip_pitch": 0.6, "right_knee": 1.6, "left_hip_pitch": -0.5, "left_knee": 0.3},
 )
 
 
@@ -282,7 +286,7 @@ def _start_postures(G1) -> np.ndarray:
         q = np.array([j.default_pos for j in G1.joints])
         for i, j in enumerate(G1.joints):
             for key, value in change.items():
-                if j.name.endswith(f"_{key}_joint"):
+                if j.name == f"{key}_joint" or j.name.endswith(f"_{key}_joint"):
                     sign = -1.0 if ("roll" in key and j.name.startswith("right")) else 1.0
                     q[i] = np.clip(q[i] + sign * value, j.lower, j.upper)
         out.append(q)

@@ -15,13 +15,14 @@ import numpy as np
 
 MARGIN = 0.01  # m: clearance added beyond the measured overlap
 SPREAD_FRAMES = 3  # a push reaches this many frames either side, tapering off
-ROUNDS = 3  # solve → measure → push rounds at most
+ROUNDS = 6  # solve → measure → push rounds at most
 
 # G1 body → the role whose IK target moves it (bodies not listed are not pushed)
 LIMB_OF_BODY = {
     **{f"{s}_{b}": f"{s}_wrist" for s in ("left", "right") for b in ("wrist_roll_link", "wrist_pitch_link", "wrist_yaw_link")},
     **{f"{s}_{b}": f"{s}_elbow" for s in ("left", "right") for b in ("elbow_link", "shoulder_yaw_link")},
-    **{f"{s}_{b}": f"{s}_knee" for s in ("left", "right") for b in ("knee_link", "hip_yaw_link", "hip_roll_link")},
+    **{f"{s}_knee_link": f"{s}_knee" for s in ("left", "right")},  # the hip links move little with the knee target:
+    # a hand against a hip is pushed as a hand against the pelvis (the whole push on the hand)
     **{f"{s}_{b}": f"{s}_ankle" for s in ("left", "right") for b in ("ankle_pitch_link", "ankle_roll_link")},
 }
 
