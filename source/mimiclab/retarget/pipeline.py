@@ -35,7 +35,7 @@ class RetargetSettings:
     correct_contacts: bool = True
     prior_weight: float = 0.3  # anatomical prior (robots.human_ranges.PRIOR_RANGES), per rad²
     velocity_weight: float = 0.002  # temporal smoothness: cost per (rad/frame)² of joint velocity
-    acceleration_weight: float = 0.002  # … and per (rad/frame²)² of joint acceleration
+    acceleration_weight: float = 0.004  # … and per (rad/frame²)² of joint acceleration
 
 
 @dataclass
