@@ -10,6 +10,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -191,6 +192,49 @@ int gather_contacts(const std::vector<uintptr_t>& model_addrs, const std::vector
   return static_cast<int>(k);
 }
 
+// Kinematics + collision of one model at many poses: qpos (T, nq) float64 rows, one at a time in
+// `data`; returns the penetrating contacts (dist < 0) of every pose as (frame (N,) int32,
+// geom (N,2) int32, dist (N,) float64, normal (N,3) float64, from geom 0 towards geom 1), in pose
+// then MuJoCo contact order — mimiclab.retarget.robot_collisions' Python loop, without the loop.
+py::tuple penetrating_contacts(uintptr_t model_addr, uintptr_t data_addr, py::object qpos_obj) {
+  if (!model_addr || !data_addr) throw std::invalid_argument("penetrating contacts: null model or data address");
+  const mjModel* m = reinterpret_cast<const mjModel*>(model_addr);
+  mjData* d = reinterpret_cast<mjData*>(data_addr);
+  using F64 = py::array_t<double, py::array::c_style>;
+  F64 qpos = exact<F64>(qpos_obj, "qpos");
+  if (qpos.ndim() != 2 || qpos.shape(1) != m->nq)
+    throw std::invalid_argument("penetrating contacts: qpos must be (T, " + std::to_string(m->nq) + ") float64");
+  const int64_t T = qpos.shape(0);
+  const double* q = qpos.data();
+  std::vector<int32_t> frame, geom;
+  std::vector<double> dist, normal;
+  {
+    py::gil_scoped_release release;
+    for (int64_t t = 0; t < T; ++t) {
+      copy_n(d->qpos, q + t * m->nq, m->nq);
+      mj_kinematics(m, d);
+      mj_collision(m, d);
+      for (int i = 0; i < d->ncon; ++i) {
+        const mjContact& c = d->contact[i];
+        if (!(c.dist < 0)) continue;
+        frame.push_back(static_cast<int32_t>(t));
+        geom.push_back(c.geom[0]);
+        geom.push_back(c.geom[1]);
+        dist.push_back(c.dist);
+        normal.insert(normal.end(), c.frame, c.frame + 3);
+      }
+    }
+  }
+  const py::ssize_t n = static_cast<py::ssize_t>(frame.size());
+  I32 f({n}), g({n, py::ssize_t(2)});
+  F64 di({n}), no({n, py::ssize_t(3)});
+  std::copy(frame.begin(), frame.end(), f.mutable_data());
+  std::copy(geom.begin(), geom.end(), g.mutable_data());
+  std::copy(dist.begin(), dist.end(), di.mutable_data());
+  std::copy(normal.begin(), normal.end(), no.mutable_data());
+  return py::make_tuple(f, g, di, no);
+}
+
 }  // namespace
 }  // namespace mimiclab
 
@@ -206,4 +250,7 @@ PYBIND11_MODULE(_C_mujoco, m) {
         py::arg("geom_to_shape"), py::arg("shape0"), py::arg("shape1"), py::arg("normal"), py::arg("point0"),
         py::arg("point1"), py::arg("force") = py::none(),
         "Every world's contacts into Newton's contact arrays; returns their number.");
+  m.def("penetrating_contacts", &mimiclab::penetrating_contacts, py::arg("model"), py::arg("data"), py::arg("qpos"),
+        "mj_kinematics + mj_collision at each qpos row (T, nq) float64; the contacts with dist < 0 as "
+        "(frame (N,), geom (N,2), dist (N,), normal (N,3)).");
 }

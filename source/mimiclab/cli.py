@@ -189,7 +189,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     elif args.what == "retarget" and args.quality:
         from mimiclab.bench.retarget_quality import bench_retarget_quality
 
-        records = bench_retarget_quality(args.inputs, args.clips)
+        records = bench_retarget_quality(args.inputs, args.clips, workers=args.workers)
     elif args.what == "retarget":
         from mimiclab.bench.retarget import bench_retarget
 
@@ -394,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bench retarget: mimiclab side by side with a mink per-frame IK peer (the GMR method) "
                         "on the same real clips: both quality tables and frames/s")
     b.add_argument("--clips", type=int, metavar="N", help="bench retarget --quality: at most N clips")
+    b.add_argument("--workers", type=int, metavar="N",
+                   help="bench retarget --quality: processes for the machine's throughput (default: all cores; "
+                        "1: one process only)")
     b.add_argument("--inputs", nargs="+", metavar="FILE",
                    help="bench retarget: these human-motion files (with --quality: instead of the default clips)")
     b.set_defaults(func=_cmd_bench)

@@ -30,7 +30,7 @@ def side_by_side(samples):
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        records = bench_retarget_quality(samples, None, verbose=True, progress=False)
+        records = bench_retarget_quality(samples, None, verbose=True, progress=False, workers=2)
     return records, out.getvalue()
 
 
@@ -52,6 +52,10 @@ def test_both_methods_retarget_every_clip_to_the_same_frames(side_by_side, sampl
     for r in summary.values():
         assert r["throughput"] > 0 and r["unit"] == "output frames/s" and r["clips"] == 2 and r["failed"] == 0
         assert "keypoint_error_mean_m" in r["quality_mean"] and "self_collision_frames" in r["quality_mean"]
+        # the machine's figure: the same clips again on 2 warm processes, every frame made
+        cores = r["all_cores"]
+        assert cores["workers"] == 2 and cores["frames"] == sum(c["frames"] for c in clips) // 2
+        assert cores["seconds"] > 0 and cores["frames_per_s"] == pytest.approx(cores["frames"] / cores["seconds"])
     verdict = next(r for r in records if r["kernel"] == "retarget_quality_verdict")
     assert verdict["better"]["keypoint_error_mean_m"] in ("mimiclab", "mink_peer", "tie")
     assert verdict["direction"]["frames"] is None and verdict["direction"]["keypoint_error_mean_m"] == "lower"
@@ -61,8 +65,8 @@ def test_both_methods_retarget_every_clip_to_the_same_frames(side_by_side, sampl
 def test_the_printed_tables_show_both_methods_and_frames_per_second(side_by_side):
     _, text = side_by_side
     for needle in ("mimiclab: quality over 2 clips", "mink peer (GMR method): quality over 2 clips",
-                   "side by side", "keypoint_error_mean_m", "frames/s: mimiclab", "arm_wave", "walk",
-                   "keypoint error mean [mm]"):
+                   "side by side", "keypoint_error_mean_m", "arm_wave", "walk",
+                   "keypoint error mean [mm]", "frames/s (2 processes)", "frames/s on 2 processes"):
         assert needle in text, needle
 
 
@@ -154,6 +158,7 @@ def test_bench_cli_runs_the_side_by_side(samples, tmp_path, capsys):
     assert {r["backend"] for r in rows if r["kernel"] == "retarget_quality"} == {"mimiclab", "mink_peer"}
     assert "mink peer (GMR method)" in capsys.readouterr().out
     assert main(["bench", "retarget", "--quality", "--inputs", samples[0], "--clips", "0"]) == 1
+    assert main(["bench", "retarget", "--quality", "--inputs", samples[0], "--workers", "0"]) == 1
 
 
 def test_the_default_clips_are_one_per_action_of_each_corpus():

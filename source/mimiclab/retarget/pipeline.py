@@ -209,17 +209,17 @@ def prepare_roles(human: HumanMotion, settings: RetargetSettings, smap):
 KNEE_YIELD = 0.9  # fraction of a knee's position weight it gives up while its foot is pinned
 
 
-def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps: float = 50.0):
+def build_targets(roles: dict[str, np.ndarray], contacts: np.ndarray | None, fps: float = 50.0, frames=None):
     """IK targets (positions (T,K,3), quats (T,K,4), weights (T,K), role per target) for the G1
     body targets plus the virtual toe/heel points of each foot; the feet follow
     ``mimiclab.retarget.foot_targets`` (pitched, pinned while planted, clear of the ground while
     moving; `contacts`: (T,2,2) heel/toe planted flags per foot, or None: the plain human
-    foot targets)."""
+    foot targets; `frames`: ``role_frames(roles)`` when the caller has them)."""
     from mimiclab.retarget.foot_targets import foot_targets
     from mimiclab.robots.g1 import G1
 
     rt = g1_targets()
-    frames = role_frames(roles)
+    frames = role_frames(roles) if frames is None else frames
     T = roles["pelvis"].shape[0]
     pelvis_fwd = Rotation.from_quat(wxyz_to_xyzw(frames["pelvis"])).apply([1.0, 0.0, 0.0])
     pelvis_heading = np.arctan2(pelvis_fwd[:, 1], pelvis_fwd[:, 0])
@@ -293,11 +293,9 @@ def _start_postures(G1) -> np.ndarray:
     return np.stack(out)
 
 
-def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init_root_quat):
-    """Sequence IK of one clip; returns root_pos (T,3), root_quat (T,4), joint_pos (T,J) numpy.
-    Frame 0 is first solved from every START_POSTURES start (one batched solve); the cheapest
-    solution starts the sequence."""
-    from mimiclab.kernels.ik import IkTargets, JointPrior, solve_ik, solve_ik_sequence
+def _ik_problem(settings: RetargetSettings):
+    """(device, float64 tensor maker, kinematic tree, anatomical prior, prior weights (J,))."""
+    from mimiclab.kernels.ik import JointPrior
     from mimiclab.robots.g1 import G1
     from mimiclab.robots.human_ranges import PRIOR_RANGES, ranges_for
     from mimiclab.robots.kinematic_tree import g1_kinematic_tree
@@ -305,10 +303,19 @@ def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init
     dev = torch.device(settings.device)
     f = lambda x: torch.as_tensor(np.asarray(x), dtype=torch.float64, device=dev)  # noqa: E731
     lo, hi = ranges_for(G1.joint_names, PRIOR_RANGES)
-    weight = [settings.prior_weight if n in PRIOR_RANGES else 0.0 for n in G1.joint_names]
-    prior = JointPrior(f(lo), f(hi), f(weight))
-    tree = g1_kinematic_tree()
-    # multi-start first frame
+    weight = np.array([settings.prior_weight if n in PRIOR_RANGES else 0.0 for n in G1.joint_names])
+    return dev, f, g1_kinematic_tree(), JointPrior(f(lo), f(hi), f(weight)), (np.array(lo), np.array(hi), weight)
+
+
+def first_frame_start(targets: dict, settings: RetargetSettings, init_root_pos, init_root_quat):
+    """Frame 0 solved from every START_POSTURES start (one batched solve of a third of
+    ``first_frame_iterations``: the sequence then solves the winner's frame 0 with all of them);
+    the cheapest solution → (root_pos (1,3), root_quat (1,4), joint_pos (1,J)) tensors. Depends
+    only on frame 0 of the targets."""
+    from mimiclab.kernels.ik import IkTargets, solve_ik
+    from mimiclab.robots.g1 import G1
+
+    dev, f, tree, prior, (lo, hi, weight) = _ik_problem(settings)
     starts = _start_postures(G1)
     S = starts.shape[0]
     first = IkTargets(body_index=torch.as_tensor(targets["body_index"], device=dev),
@@ -317,18 +324,30 @@ def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init
                       rot_weight=f(np.repeat(targets["rot_weight"][:1], S, 0)))
     sol = solve_ik(tree, first, f(np.repeat(np.asarray(init_root_pos, float)[None], S, 0)),
                    f(np.repeat(np.asarray(init_root_quat, float)[None], S, 0)), f(starts),
-                   iterations=settings.first_frame_iterations, backend=settings.backend, prior=prior)
+                   iterations=max(10, settings.first_frame_iterations // 3), backend=settings.backend, prior=prior)
     q = sol.joint_pos.cpu().numpy()
-    excess = np.maximum(0.0, np.array(lo) - q) + np.maximum(0.0, q - np.array(hi))
+    excess = np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)
     cost = ((targets["pos_weight"][:1] * sol.pos_error.cpu().numpy() ** 2).sum(1)
             + (targets["rot_weight"][:1] * sol.rot_error.cpu().numpy() ** 2).sum(1)
-            + (np.array(weight) * excess ** 2).sum(1))
+            + (weight * excess ** 2).sum(1))
     best = int(np.argmin(cost))
+    return sol.root_pos[best:best + 1], sol.root_quat[best:best + 1], sol.joint_pos[best:best + 1]
+
+
+def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init_root_quat, start=None):
+    """Sequence IK of one clip; returns root_pos (T,3), root_quat (T,4), joint_pos (T,J) numpy.
+    The sequence starts from `start` (``first_frame_start``'s result for these targets' frame 0),
+    computed here when not given."""
+    from mimiclab.kernels.ik import IkTargets, solve_ik_sequence
+    from mimiclab.robots.g1 import G1
+
+    dev, f, tree, prior, _ = _ik_problem(settings)
+    if start is None:
+        start = first_frame_start(targets, settings, init_root_pos, init_root_quat)
     tg = IkTargets(body_index=torch.as_tensor(targets["body_index"], device=dev), pos=f(targets["pos"])[None],
                    quat=f(targets["quat"])[None], offset=f(targets["offset"]),
                    pos_weight=f(targets["pos_weight"])[None], rot_weight=f(targets["rot_weight"])[None])
-    res = solve_ik_sequence(tree, tg, sol.root_pos[best:best + 1], sol.root_quat[best:best + 1],
-                            sol.joint_pos[best:best + 1], iterations=settings.iterations,
+    res = solve_ik_sequence(tree, tg, *start, iterations=settings.iterations,
                             first_frame_iterations=settings.first_frame_iterations,
                             joint_velocity_limit=[j.actuator.velocity_limit for j in G1.joints], fps=settings.fps,
                             backend=settings.backend, prior=prior, velocity_weight=settings.velocity_weight,
@@ -336,9 +355,12 @@ def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init
     return (res.root_pos[0].cpu().numpy(), res.root_quat[0].cpu().numpy(), res.joint_pos[0].cpu().numpy())
 
 
-def clear_self_collisions(targets: dict, solution, contacts, settings: RetargetSettings, init_pos, init_quat):
+def clear_self_collisions(targets: dict, solution, contacts, settings: RetargetSettings, init_pos, init_quat,
+                          start=None):
     """Rounds of: find self-collisions, push the owning limb targets apart, solve again
-    (``mimiclab.retarget.self_clearance``); planted feet are not pushed. Returns (targets, solution)."""
+    (``mimiclab.retarget.self_clearance``); planted feet are not pushed. `start`: the first-frame
+    multi-start of `targets` (``first_frame_start``), reused while the pushes leave frame 0 alone.
+    Returns (targets, solution)."""
     from types import SimpleNamespace
 
     from mimiclab.retarget.self_clearance import ROUNDS, collision_pushes, spread
@@ -358,8 +380,10 @@ def clear_self_collisions(targets: dict, solution, contacts, settings: RetargetS
             if not push.any():
                 continue
             pos[:, targets["role"] == role] += spread(push)[:, None, :]
+        if start is None or not np.array_equal(pos[0], targets["pos"][0]):
+            start = first_frame_start({**targets, "pos": pos}, settings, init_pos, init_quat)
         targets = {**targets, "pos": pos}
-        solution = solve_targets(targets, settings, init_pos, init_quat)
+        solution = solve_targets(targets, settings, init_pos, init_quat, start)
     return targets, solution
 
 
@@ -428,11 +452,12 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
 
     frames = role_frames(roles)
     init_pos, init_quat = roles["pelvis"][0], frames["pelvis"][0]
-    plain = build_targets(roles, None, settings.fps)  # the human's own targets: keypoint errors
-    targets = build_targets(roles, points, settings.fps) if settings.correct_contacts else plain
-    root_pos, root_quat, joint_pos = solve_targets(targets, settings, init_pos, init_quat)
+    plain = build_targets(roles, None, settings.fps, frames)  # the human's own targets: keypoint errors
+    targets = build_targets(roles, points, settings.fps, frames) if settings.correct_contacts else plain
+    start = first_frame_start(targets, settings, init_pos, init_quat)
+    root_pos, root_quat, joint_pos = solve_targets(targets, settings, init_pos, init_quat, start)
     targets, (root_pos, root_quat, joint_pos) = clear_self_collisions(
-        targets, (root_pos, root_quat, joint_pos), contacts, settings, init_pos, init_quat)
+        targets, (root_pos, root_quat, joint_pos), contacts, settings, init_pos, init_quat, start)
     root_pos = lift_out_of_ground(root_pos, root_quat, joint_pos)
 
     meta = {"source": human.source or human.name, "source_fps": human.fps, "retarget": asdict(settings),

@@ -127,32 +127,12 @@ def toe_points(motion) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
-@lru_cache(maxsize=1)
-def _collision_model():
-    import mujoco
-
-    from mimiclab.robots.assets import g1_mjcf_path
-
-    model = mujoco.MjModel.from_xml_path(str(g1_mjcf_path()))
-    return model, mujoco.MjData(model)
-
-
 def self_collision_flags(motion) -> np.ndarray:
     """(T,) frames in which two robot collision geoms overlap (MuJoCo broad+narrow phase, the
-    MJCF's own exclusions and parent-child filtering)."""
-    import mujoco
+    MJCF's own exclusions and parent-child filtering; ``mimiclab.retarget.robot_collisions``)."""
+    from mimiclab.retarget.robot_collisions import colliding_frames
 
-    model, data = _collision_model()
-    qadr = [model.jnt_qposadr[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n)] for n in motion.joint_names]
-    hits = np.zeros(motion.num_frames, bool)
-    for t in range(motion.num_frames):
-        data.qpos[:3] = motion.root_pos_w[t]
-        data.qpos[3:7] = motion.root_quat_w[t]
-        data.qpos[qadr] = motion.joint_pos[t]
-        mujoco.mj_kinematics(model, data)
-        mujoco.mj_collision(model, data)
-        hits[t] = any(data.contact[i].dist < 0 for i in range(data.ncon))
-    return hits
+    return colliding_frames(motion)
 
 
 def joint_speed_ratios(motion) -> np.ndarray:

@@ -32,10 +32,9 @@ def collision_pushes(motion) -> tuple[dict[str, np.ndarray], int]:
     and the number of colliding frames."""
     import mujoco
 
-    from mimiclab.retarget.quality import _collision_model
+    from mimiclab.retarget.robot_collisions import collision_model, penetrating_contacts
 
-    model, data = _collision_model()
-    qadr = [model.jnt_qposadr[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n)] for n in motion.joint_names]
+    model, _ = collision_model()
     body_role = {}
     for b in range(model.nbody):
         role = LIMB_OF_BODY.get(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b))
@@ -43,33 +42,20 @@ def collision_pushes(motion) -> tuple[dict[str, np.ndarray], int]:
             body_role[b] = role
     T = motion.num_frames
     push = {role: np.zeros((T, 3)) for role in set(LIMB_OF_BODY.values())}
-    colliding = 0
-    for t in range(T):
-        data.qpos[:3] = motion.root_pos_w[t]
-        data.qpos[3:7] = motion.root_quat_w[t]
-        data.qpos[qadr] = motion.joint_pos[t]
-        mujoco.mj_kinematics(model, data)
-        mujoco.mj_collision(model, data)
-        hit = False
-        for i in range(data.ncon):
-            c = data.contact[i]
-            if c.dist >= 0:
+    contacts = penetrating_contacts(motion)
+    for t, (g1, g2), dist, normal in zip(contacts.frame, contacts.geom, contacts.dist, contacts.normal):
+        r1 = body_role.get(int(model.geom_bodyid[g1]))
+        r2 = body_role.get(int(model.geom_bodyid[g2]))
+        depth = -dist + MARGIN
+        share = 0.5 if (r1 is not None and r2 is not None) else 1.0
+        for role, sign in ((r1, -1.0), (r2, 1.0)):
+            if role is None:
                 continue
-            hit = True
-            normal = np.array(c.frame[:3])  # from geom1 towards geom2
-            r1 = body_role.get(int(model.geom_bodyid[c.geom1]))
-            r2 = body_role.get(int(model.geom_bodyid[c.geom2]))
-            depth = -c.dist + MARGIN
-            share = 0.5 if (r1 is not None and r2 is not None) else 1.0
-            for role, sign in ((r1, -1.0), (r2, 1.0)):
-                if role is None:
-                    continue
-                d = sign * share * depth * normal
-                cur = push[role][t]
-                # several contacts of one limb: keep the largest push per axis direction
-                push[role][t] = np.where(np.abs(d) > np.abs(cur), d, cur)
-        colliding += hit
-    return push, colliding
+            d = sign * share * depth * normal
+            cur = push[role][t]
+            # several contacts of one limb: keep the largest push per axis direction
+            push[role][t] = np.where(np.abs(d) > np.abs(cur), d, cur)
+    return push, int(np.unique(contacts.frame).size)
 
 
 def spread(push: np.ndarray, frames: int = SPREAD_FRAMES) -> np.ndarray:
