@@ -154,12 +154,11 @@ def _undesired(env) -> torch.Tensor:
     return cfg.func(env, **cfg.params)
 
 
-@pytest.mark.xfail(strict=False, reason="known open defect, cause not found: in 2 of 4 envs the feet carry < 50 N two "
-                   "control steps after a reset. Ruled out: the reference feet are at the ground in MuJoCo (lowest "
-                   "foot point 0.0 to 1.6 mm over both clips), and zero actions now hold the reference "
-                   "(offset_from='reference') instead of pulling to the default pose; the pelvis sinks 1.5-2 cm in "
-                   "those 40 ms (soft reference-MDP gains), which may unload a foot")
 def test_standing_robot_touches_the_ground_with_its_feet_only(env):
+    """Two control steps after a reset at zero action, both feet carry the weight and nothing else
+    touches. (It failed in 2 of 4 envs with the synthetic walk as retargeted before the stance-foot
+    rules of ``retarget/foot_targets`` — flat pitch, stance pitch, stance heading, rolling pins —
+    and has held since.)"""
     env.reset()
     for _ in range(2):
         env.step(torch.zeros(NUM_ENVS, J))
