@@ -322,9 +322,10 @@ def first_frame_start(targets: dict, settings: RetargetSettings, init_root_pos, 
                       pos=f(np.repeat(targets["pos"][:1], S, 0)), quat=f(np.repeat(targets["quat"][:1], S, 0)),
                       offset=f(targets["offset"]), pos_weight=f(np.repeat(targets["pos_weight"][:1], S, 0)),
                       rot_weight=f(np.repeat(targets["rot_weight"][:1], S, 0)))
+    screen = min(settings.first_frame_iterations, max(10, settings.first_frame_iterations // 3))
     sol = solve_ik(tree, first, f(np.repeat(np.asarray(init_root_pos, float)[None], S, 0)),
                    f(np.repeat(np.asarray(init_root_quat, float)[None], S, 0)), f(starts),
-                   iterations=max(10, settings.first_frame_iterations // 3), backend=settings.backend, prior=prior)
+                   iterations=screen, backend=settings.backend, prior=prior)
     q = sol.joint_pos.cpu().numpy()
     excess = np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)
     cost = ((targets["pos_weight"][:1] * sol.pos_error.cpu().numpy() ** 2).sum(1)
