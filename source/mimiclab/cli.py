@@ -44,7 +44,7 @@ def _cmd_assets(args: argparse.Namespace) -> int:
 
 
 def _cmd_retarget(args: argparse.Namespace) -> int:
-    from mimiclab.retarget.batch import retarget_files, summary_table
+    from mimiclab.retarget.batch import default_workers, retarget_files, summary_table
     from mimiclab.retarget.pipeline import RetargetSettings
 
     if args.fps <= 0:
@@ -52,7 +52,10 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     box = _box_args(args)
     options = _source_options(args)
     settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend)
-    results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=args.workers,
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be >= 1, got {args.workers}")
+    workers = default_workers(len(args.inputs)) if args.workers is None else args.workers
+    results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=workers,
                              options=options)
     if box is not None:
         _attach_box_to_results(results, Path(args.output), *box)
@@ -298,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default="cpu", help="IK device: cpu or cuda")
     r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"],
                    help="IK kernel backend (default: the fastest built for the device)")
-    r.add_argument("--workers", type=int, default=1, help="clips retargeted in parallel processes")
+    r.add_argument("--workers", type=int, metavar="N",
+                   help="clips retargeted in parallel processes (default: one per 8 clips, at most one per core)")
     r.add_argument("--strict", action="store_true",
                    help="exit non-zero when a clip breaks a quality bound (limits, jumps, saturation, twist, "
                         "penetration, foot sliding, self-collision; see the summary's verdict column)")

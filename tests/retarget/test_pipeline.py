@@ -214,3 +214,14 @@ def test_first_frame_multi_start_never_loses_to_the_standing_start(g1_tree, monk
             got, _ = fk_reference(g1_tree, torch.as_tensor(rp[:1]), torch.as_tensor(rq[:1]), torch.as_tensor(jq[:1]))
             errors.append(float((got[0, body] - pos[0, body]).norm(dim=-1).mean()))
         assert errors[0] <= errors[1] + 1e-6 and errors[0] < 0.01, errors
+
+
+def test_default_workers_use_the_cores_only_for_enough_clips(tmp_path, capsys):
+    from mimiclab.cli import main
+    from mimiclab.retarget.batch import CLIPS_PER_WORKER, default_workers
+
+    assert default_workers(1, cpus=2) == 1 and default_workers(CLIPS_PER_WORKER - 1, cpus=2) == 1
+    assert default_workers(2 * CLIPS_PER_WORKER, cpus=2) == 2
+    assert default_workers(379, cpus=16) == 16 and default_workers(3 * CLIPS_PER_WORKER, cpus=16) == 3
+    assert main(["retarget", "x.bvh", "-o", str(tmp_path), "--workers", "0"]) != 0
+    assert "--workers must be >= 1" in capsys.readouterr().err

@@ -91,6 +91,16 @@ def _input_warnings(caught) -> list[str]:
     return list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, MotionInputWarning)))
 
 
+CLIPS_PER_WORKER = 8  # a spawned worker costs about 3 s of imports: worth it from about this many clips
+
+
+def default_workers(num_clips: int, cpus: int | None = None) -> int:
+    """Processes for `num_clips` clips: one per CLIPS_PER_WORKER clips, at most one per core, at least 1."""
+    import os
+
+    return max(1, min(cpus or os.cpu_count() or 1, num_clips // CLIPS_PER_WORKER))
+
+
 def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, fmt: str = "auto",
                    workers: int = 1, progress: bool = True, options: SourceOptions | None = None
                    ) -> list[FileResult]:
