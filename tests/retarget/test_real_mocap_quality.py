@@ -95,7 +95,7 @@ def _write_known() -> None:
         "note": "Known open retargeter defects (issue 13), not limits of the human motion: a foot that "
                 "leaves the ground far behind a long stride drags through the contact band while its knee "
                 "flexes at the velocity limit (walks), and a planted foot that cannot follow its pin (a "
-                "dash, a punch). Figures as measured when listed; the tests allow no new entry and no "
+                "dash). Figures as measured when listed; the tests allow no new entry and no "
                 "worse figure.",
         "clips": clips}, indent=1, sort_keys=True) + "\n")
     print(f"{len(clips)} of {len(quality)} clips listed in {KNOWN_FILE}")

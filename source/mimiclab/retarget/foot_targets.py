@@ -33,7 +33,7 @@ BLEND_SECONDS = 0.0  # pins fade in / out over this long at contact boundaries
 CLEARANCE = 0.06  # m: lowest sole point of a moving swing foot above the ground
 CLEAR_SPEED = (0.05, 0.3)  # m/s: clearance ramps from 0 to CLEARANCE over this sole-point speed
 LIFT_RAMP_FRAMES = 2  # the swing lift eases in (and out) over this many frames
-PIN_WEIGHT = 10.0  # IK weight of a planted heel / toe point (a body target weighs 1)
+PIN_WEIGHT = 20.0  # IK weight of a planted heel / toe point (a body target weighs 1)
 MAX_PITCH = 1.2  # rad: |foot pitch| beyond this is a tracking error, not a foot
 MAX_TOE_OUT = 0.3  # rad: a planted foot's heading stays this close to the pelvis heading
 
