@@ -119,12 +119,9 @@ def _run_clip(path: str, fps: float) -> dict:
 
 
 def _warm_worker(fps: float) -> None:
-    """Process-pool initializer: one thread per process, imports and caches warm."""
-    import os
-
+    """Process-pool initializer: one torch thread per process, imports and caches warm."""
     import torch
 
-    os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         _warm_up(Path(tmp), fps)
@@ -287,11 +284,11 @@ def bench_retarget_quality(inputs: list[str] | None = None, max_clips: int | Non
     cores; 1: the per-clip figures only). Returns records: one ``retarget_quality`` record per
     method (throughput, mean/worst figures), one ``retarget_quality_verdict`` record, and one
     ``retarget_quality_clip`` record per clip and method; prints the tables when `verbose`."""
+    import os
+
     from tqdm import tqdm
 
     from mimiclab.motion.input_warning import MotionInputWarning
-
-    import os
 
     if max_clips is not None and max_clips < 1:
         raise ValueError(f"--clips must be >= 1, got {max_clips}")

@@ -116,8 +116,8 @@ def _flat_pitch(pitch: np.ndarray, ankle_z: np.ndarray, planted: np.ndarray | No
     with the ankle at its lowest is a flat foot; a rising heel lifts the ankle). Without a planted
     toe: the lowest fifth of all frames."""
     toe = np.zeros_like(ankle_z, bool) if planted is None else planted[:, 1]
-    frames = toe if toe.sum() >= 3 else np.ones_like(toe)
-    low = frames & (ankle_z <= np.percentile(ankle_z[frames], 25.0 if toe.sum() >= 3 else 20.0))
+    frames, share = (toe, 25.0) if toe.sum() >= 3 else (np.ones_like(toe), 20.0)
+    low = frames & (ankle_z <= np.percentile(ankle_z[frames], share))
     return float(np.median(pitch[low]))
 
 

@@ -40,16 +40,22 @@ def collision_model():
     return model, mujoco.MjData(model)
 
 
-def pose_rows(motion) -> np.ndarray:
-    """(T, nq) float64 MuJoCo qpos rows of a motion (root_pos_w, root_quat_w, joint_pos, joint_names)."""
+@lru_cache(maxsize=8)
+def _qpos_addresses(joint_names: tuple[str, ...]) -> np.ndarray:
+    """qpos index of each named joint in the collision model."""
     import mujoco
 
     model, _ = collision_model()
-    qadr = [model.jnt_qposadr[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n)] for n in motion.joint_names]
+    return np.array([model.jnt_qposadr[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n)] for n in joint_names])
+
+
+def pose_rows(motion) -> np.ndarray:
+    """(T, nq) float64 MuJoCo qpos rows of a motion (root_pos_w, root_quat_w, joint_pos, joint_names)."""
+    model, _ = collision_model()
     qpos = np.zeros((motion.num_frames, model.nq))
     qpos[:, :3] = motion.root_pos_w
     qpos[:, 3:7] = motion.root_quat_w
-    qpos[:, qadr] = motion.joint_pos
+    qpos[:, _qpos_addresses(tuple(motion.joint_names))] = motion.joint_pos
     return qpos
 
 

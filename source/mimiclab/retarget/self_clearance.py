@@ -11,6 +11,8 @@ pair of two limbs (knee against knee) shares the push. Only frames that collide 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 MARGIN = 0.01  # m: clearance added beyond the measured overlap
@@ -27,19 +29,25 @@ LIMB_OF_BODY = {
 }
 
 
+@lru_cache(maxsize=1)
+def _body_roles() -> dict[int, str]:
+    """Collision-model body id → the limb role of LIMB_OF_BODY that moves it."""
+    import mujoco
+
+    from mimiclab.retarget.robot_collisions import collision_model
+
+    model, _ = collision_model()
+    names = {b: mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) for b in range(model.nbody)}
+    return {b: LIMB_OF_BODY[n] for b, n in names.items() if n in LIMB_OF_BODY}
+
+
 def collision_pushes(motion) -> tuple[dict[str, np.ndarray], int]:
     """Per limb role (T,3) world displacement that separates the overlapping geoms of each frame,
     and the number of colliding frames."""
-    import mujoco
-
     from mimiclab.retarget.robot_collisions import collision_model, penetrating_contacts
 
     model, _ = collision_model()
-    body_role = {}
-    for b in range(model.nbody):
-        role = LIMB_OF_BODY.get(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b))
-        if role is not None:
-            body_role[b] = role
+    body_role = _body_roles()
     T = motion.num_frames
     push = {role: np.zeros((T, 3)) for role in set(LIMB_OF_BODY.values())}
     contacts = penetrating_contacts(motion)

@@ -298,7 +298,7 @@ def _upright(pos: np.ndarray, pelvis: int, chest: int, legs: list[list[int]], ar
     hands = 0.5 * (pos[..., arms[0][2], :] + pos[..., arms[1][2], :])
     spine = pos[..., chest, :] - pos[..., pelvis, :]
     norm = np.linalg.norm(spine, axis=-1)
-    rises = np.where(norm > 1e-12, (spine * axis).sum(-1) / np.where(norm > 1e-12, norm, 1.0), (spine * axis).sum(-1))
+    rises = (spine * axis).sum(-1) / np.where(norm > 1e-12, norm, 1.0)  # a zero spine rises by ~0: not upright
     with np.errstate(invalid="ignore"):
         return ok & (rises >= MIN_SPINE_UPRIGHT) & (((hands - feet) * axis).sum(-1) >= 0.25 * leg)
 
