@@ -3,6 +3,8 @@ module-scoped and closed at the end of its module; Warp's kernel cache makes lat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 NUM_ENVS = 4
@@ -63,3 +65,17 @@ def tracking_cfg(clips, num_envs: int, task: str = "Mimic-Track-G1"):
 @pytest.fixture(scope="session")
 def make_tracking_cfg():
     return tracking_cfg
+
+
+@pytest.fixture(scope="session")
+def two_clips(tmp_path_factory) -> list[Path]:
+    """walk.npz and arm_wave.npz (G1, 50 fps, about 4 s and 3 s) from the synthetic BVH samples."""
+    from mimiclab.retarget.batch import retarget_files
+    from mimiclab.retarget.pipeline import RetargetSettings
+    from mimiclab.retarget.sources.synthetic import write_samples
+
+    root = tmp_path_factory.mktemp("clips")
+    bvh = [str(p) for p in write_samples(root / "src") if p.suffix == ".bvh"]
+    results = retarget_files(bvh, str(root / "g1"), RetargetSettings(), progress=False)
+    assert all(r.ok for r in results), [r.error for r in results]
+    return [root / "g1" / "walk.npz", root / "g1" / "arm_wave.npz"]

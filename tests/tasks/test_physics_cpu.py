@@ -19,19 +19,6 @@ NUM_ENVS = 4
 
 
 @pytest.fixture(scope="module")
-def two_clips(tmp_path_factory):
-    from mimiclab.retarget.batch import retarget_files
-    from mimiclab.retarget.pipeline import RetargetSettings
-    from mimiclab.retarget.sources.synthetic import write_samples
-
-    root = tmp_path_factory.mktemp("clips")
-    bvh = [str(p) for p in write_samples(root / "src") if p.suffix == ".bvh"]
-    results = retarget_files(bvh, str(root / "g1"), RetargetSettings(), progress=False)
-    assert all(r.ok for r in results), [r.error for r in results]
-    return [root / "g1" / f"{r.name}.npz" for r in results]
-
-
-@pytest.fixture(scope="module")
 def env(two_clips):
     import os
 
@@ -81,7 +68,8 @@ def test_presets():
 
 @pytest.mark.parametrize("task", ["Mimic-Stand-G1", "Mimic-Track-G1", "Mimic-Track-G1-Play",
                                   "Mimic-Track-G1-StateEstimation", "Mimic-Track-G1-StateEstimation-Play",
-                                  "Mimic-Residual-Box-G1", "Mimic-Residual-Box-G1-Play"])
+                                  "Mimic-Residual-Box-G1", "Mimic-Residual-Box-G1-Play",
+                                  "Mimic-TrackKeypoints-G1", "Mimic-TrackKeypoints-G1-Play"])
 def test_every_task_id_defaults_to_the_fast_cpu_physics(task, monkeypatch):
     """Each registered task's config (as Isaac Lab's registry loads it) runs MuJoCo C on the CPU and
     MuJoCo-Warp on CUDA (the ``auto`` preset)."""

@@ -36,6 +36,15 @@ OBJECT_TERMINATION_THRESHOLDS = {"object_distance": 0.3}
 # other reward term is a penalty). Their logged sum is "the tracking reward" of the learning figures.
 TRACKING_REWARD_TERMS = ("anchor_pos", "anchor_ori", "body_pos", "body_ori", "body_lin_vel", "body_ang_vel")
 
+# The keypoint-conditioned task (Mimic-TrackKeypoints-G1, GenMimic): tracked-body weights of its
+# keypoint position reward (hands and feet up-weighted, and the torso, which carries the head; the
+# other tracked bodies weigh 1), and the uniform noise on its goal keypoints [m].
+KEYPOINT_WEIGHTS = {"left_wrist_yaw_link": 2.0, "right_wrist_yaw_link": 2.0,
+                    "left_ankle_roll_link": 2.0, "right_ankle_roll_link": 2.0, "torso_link": 1.5}
+KEYPOINT_GOAL_NOISE = 0.03
+KEYPOINT_ACTOR_TERMS = ("ref_keypoints", "ref_anchor_ori", "projected_gravity", "base_ang_vel", "joint_pos",
+                        "joint_vel", "actions")
+
 # The actor observation terms of Mimic-Track-G1 (the proprioceptive default) and of its
 # state-estimation variant Mimic-Track-G1-StateEstimation, in order.
 PROPRIOCEPTIVE_ACTOR_TERMS = ("ref_joint_pos", "ref_anchor_pos_local", "ref_anchor_lin_vel", "ref_anchor_ori",
@@ -55,6 +64,7 @@ ACTOR_TERM_SIGNALS: dict[str, tuple[str, ...]] = {
     "ref_joint_pos": ("reference",),          # future reference joint positions
     "ref_anchor_pos_local": ("reference",),   # future reference anchor positions in the reference's own anchor frame
     "ref_anchor_lin_vel": ("reference",),     # reference anchor linear velocity in its own frame
+    "ref_keypoints": ("reference",),          # future reference keypoints in the reference's heading frame
     # the reference against the robot's measured anchor orientation
     "ref_anchor_ori": ("reference", "imu_gyro", "imu_gravity", "joint_pos"),
     # the reference against the robot's world position: needs a state estimator
@@ -82,6 +92,8 @@ ACTOR_TERM_DEFINITIONS: dict[str, str] = {
     "ref_anchor_pos_local": "reference anchor positions at t + k*control_dt in the reference anchor frame at t: "
                             "R_ref(t)^T (p_ref(t+k) - p_ref(t)) (K*3) [m]",
     "ref_anchor_lin_vel": "reference anchor linear velocity at t in the reference anchor frame at t (3) [m/s]",
+    "ref_keypoints": "reference tracked-body positions at t + k*control_dt in the reference anchor's heading "
+                     "frame at t: Yaw(R_ref(t))^T (p_ref,b(t+k) - p_ref(t)), k-major then tracked_bodies (K*B*3) [m]",
     "ref_anchor_ori": "reference anchor orientations at t + k*control_dt relative to the robot anchor "
                       "orientation, 6-D (K*6) [1]",
     "ref_anchor_pos": "reference anchor positions at t + k*control_dt in the robot anchor frame: "
@@ -95,6 +107,25 @@ ACTOR_TERM_DEFINITIONS: dict[str, str] = {
     "object_ori": "object orientation relative to the robot anchor, 6-D (6) [1]",
     "ref_object_pos": "reference object position at t in the robot anchor frame, world pose (3) [m]",
     "ref_object_ori": "reference object orientation at t relative to the robot anchor, 6-D (6) [1]",
+}
+
+
+# How every observation term (actor and critic, all tasks) mirrors left-right
+# (``mimiclab.robots.mirror``, ``mimiclab.tasks.symmetry``), by the unit it is stacked from:
+# "joints" (articulation joint order), "actions" (the action term's joint order), "vector" (a polar
+# vector in a body or heading frame: y → −y), "axial" (an angular velocity: x, z → −x, −z), "ori6"
+# (a 6-D orientation R[:, :2]: R → M R M), "body_vectors" / "body_ori6" (one per tracked body:
+# bodies swapped with their twins, then as "vector" / "ori6"). Terms are K-stacked units
+# (future offsets) of these.
+OBSERVATION_MIRROR: dict[str, str] = {
+    "ref_joint_pos": "joints", "ref_joint_vel": "joints", "joint_pos": "joints", "joint_vel": "joints",
+    "actions": "actions",
+    "ref_anchor_pos_local": "vector", "ref_anchor_lin_vel": "vector", "ref_anchor_pos": "vector",
+    "projected_gravity": "vector", "base_lin_vel": "vector", "object_pos": "vector", "ref_object_pos": "vector",
+    "base_ang_vel": "axial",
+    "ref_anchor_ori": "ori6", "object_ori": "ori6", "ref_object_ori": "ori6",
+    "body_pos": "body_vectors", "ref_keypoints": "body_vectors",
+    "body_ori": "body_ori6",
 }
 
 

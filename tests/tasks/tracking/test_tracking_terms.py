@@ -52,6 +52,7 @@ class FakeCommand(SimpleNamespace):
     robot_anchor_quat_w = property(lambda s: s.robot_body_quat_w[:, s.anchor_index])
     future_anchor_pos_w = property(lambda s: s.anchor_pos_w[:, None].expand(N, K, 3))
     future_anchor_quat_w = property(lambda s: s.anchor_quat_w[:, None].expand(N, K, 4))
+    future_body_pos_w = property(lambda s: s.body_pos_w[:, None].expand(N, K, B, 3))
     body_pos_relative_w = property(lambda s: relative_body_frames(s.anchor_pos_w, s.anchor_quat_w, s.body_pos_w,
                                                                   s.body_quat_w, s.robot_anchor_pos_w,
                                                                   s.robot_anchor_quat_w)[0])
@@ -243,3 +244,47 @@ def test_undesired_contact_pattern_excludes_exactly_the_end_effectors():
     picked = [b for b in bodies if re.fullmatch(UNDESIRED_CONTACT_BODIES, b)]
     assert sorted(set(bodies) - set(picked)) == sorted(END_EFFECTORS)
     assert "left_ankle_pitch_link" in picked and "left_wrist_roll_link" in picked
+
+
+def test_keypoint_reward_is_one_when_perfect_and_weights_one_body_s_error():
+    """0.1 m on the left wrist (weight 2) alone: exp(−2·0.01 / (W·0.09)), W the weight sum."""
+    from mimiclab.deploy.tracking_mdp import KEYPOINT_WEIGHTS
+
+    weights = dict(KEYPOINT_WEIGHTS)
+    W = sum(weights.values()) + (B - len(weights))
+    cmd = FakeCommand()
+    torch.testing.assert_close(mdp.motion_keypoint_pos_exp(_env(cmd), std=0.3, weights=weights), torch.ones(N))
+    cmd.robot_body_pos_w[:, TRACKED_BODIES.index("left_wrist_yaw_link")] += torch.tensor([0.0, 0.1, 0.0])
+    expected = math.exp(-2.0 * 0.01 / (W * 0.09))
+    torch.testing.assert_close(mdp.motion_keypoint_pos_exp(_env(cmd), std=0.3, weights=weights),
+                               torch.full((N,), expected))
+    # without weights it is the unweighted mean, as motion_body_pos_exp
+    torch.testing.assert_close(mdp.motion_keypoint_pos_exp(_env(cmd), std=0.3),
+                               mdp.motion_body_pos_exp(_env(cmd), std=0.3))
+
+
+def test_keypoint_weights_refuse_unknown_bodies_and_non_positive_weights():
+    with pytest.raises(ValueError, match="not tracked bodies"):
+        mdp.keypoint_weights(TRACKED_BODIES, {"head_link": 2.0})
+    with pytest.raises(ValueError, match="positive and finite"):
+        mdp.keypoint_weights(TRACKED_BODIES, {"torso_link": 0.0})
+    with pytest.raises(ValueError, match="positive and finite"):
+        mdp.keypoint_weights(TRACKED_BODIES, {"torso_link": float("nan")})
+
+
+def test_keypoints_are_in_the_reference_heading_frame_and_ignore_its_pitch_and_the_robot():
+    """Known answer: reference anchor at (1, 2, 0.8) facing +y (yaw 90°) and pitched 0.3 rad; a body
+    0.5 m along world +y and 0.1 m up from it is 0.5 m ahead (+x) and 0.1 m up in the heading frame."""
+    cmd = FakeCommand()
+    cmd.body_pos_w[:] = torch.tensor([1.0, 2.0, 0.8])
+    cmd.body_quat_w[:] = _quat(pitch=0.3, yaw=math.pi / 2, shape=(N, B))
+    lw = TRACKED_BODIES.index("left_wrist_yaw_link")
+    cmd.body_pos_w[:, lw] += torch.tensor([0.0, 0.5, 0.1])
+    cmd.robot_body_pos_w += 5.0  # the robot's state does not enter
+    cmd.robot_body_quat_w = _quat(roll=1.0, shape=(N, B))
+    kp = mdp.ref_future_keypoints_local(_env(cmd))
+    assert kp.shape == (N, K * B * 3)
+    kp = kp.reshape(N, K, B, 3)
+    expected = torch.zeros(N, K, B, 3)
+    expected[:, :, lw] = torch.tensor([0.5, 0.0, 0.1])
+    torch.testing.assert_close(kp, expected, atol=1e-6, rtol=0)

@@ -157,6 +157,7 @@ class MotionCommand(CommandTerm):
                 "body_lin_vel_w": fr["body_lin_vel_w"][:, 0], "body_ang_vel_w": fr["body_ang_vel_w"][:, 0],
                 "future_joint_pos": fr["joint_pos"][:, 1:], "future_joint_vel": fr["joint_vel"][:, 1:],
                 "future_anchor_pos_w": body_pos[:, 1:, a], "future_anchor_quat_w": body_quat[:, 1:, a],
+                "future_body_pos_w": body_pos[:, 1:],
             }
             self._cache_key = key
         return self._ref
@@ -226,6 +227,11 @@ class MotionCommand(CommandTerm):
     @property
     def future_anchor_quat_w(self) -> torch.Tensor:
         return self._reference()["future_anchor_quat_w"]
+
+    @property
+    def future_body_pos_w(self) -> torch.Tensor:
+        """Tracked reference bodies at the future offsets (N, K, B, 3) [m], world frame."""
+        return self._reference()["future_body_pos_w"]
 
     # the reference bodies placed on the robot's anchor (xy, yaw)
     @property

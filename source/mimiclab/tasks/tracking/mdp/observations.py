@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-from isaaclab.utils.math import matrix_from_quat, quat_apply_inverse, quat_inv, quat_mul
+from isaaclab.utils.math import matrix_from_quat, quat_apply_inverse, quat_inv, quat_mul, yaw_quat
 
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mimiclab.tasks.tracking.mdp.commands import MotionCommand
 
 __all__ = ["ref_future_joint_pos", "ref_future_anchor_pos_b", "ref_future_anchor_pos_local",
-           "ref_anchor_lin_vel_local", "ref_future_anchor_ori_b", "ref_anchor_pos_b",
+           "ref_anchor_lin_vel_local", "ref_future_anchor_ori_b", "ref_future_keypoints_local", "ref_anchor_pos_b",
            "ref_anchor_ori_b", "ref_joint_pos", "ref_joint_vel", "robot_body_pos_b", "robot_body_ori_b",
            "frame_pos", "frame_ori6"]
 
@@ -92,6 +92,21 @@ def ref_future_anchor_ori_b(env: ManagerBasedRLEnv, command_name: str = "motion"
     attitude through the waist joints; no position needed)."""
     c = _cmd(env, command_name)
     return frame_ori6(c.robot_anchor_quat_w, c.future_anchor_quat_w).reshape(env.num_envs, -1)
+
+
+def ref_future_keypoints_local(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:
+    """Reference keypoints (the tracked bodies) at the future offsets in the reference's current
+    heading frame (N, K·B·3) [m], k-major then body-major.
+
+    ``Yaw(R_ref(t))ᵀ (p_ref,b(t + k·dt) − p_ref(t))`` with p_ref, R_ref the reference anchor's world
+    position and orientation and Yaw its heading: the goal keypoints as seen from the robot when the
+    reference is placed on the robot's anchor (xy, heading), as the rewards place it. The
+    reference alone — no joint targets and no robot state (the keypoint task's ``ref_keypoints``)."""
+    c = _cmd(env, command_name)
+    kp = c.future_body_pos_w  # (N,K,B,3)
+    N, K, B, _ = kp.shape
+    heading = yaw_quat(c.anchor_quat_w)
+    return frame_pos(c.anchor_pos_w, heading, kp.reshape(N, K * B, 3)).reshape(N, -1)
 
 
 def ref_anchor_pos_b(env: ManagerBasedRLEnv, command_name: str = "motion") -> torch.Tensor:

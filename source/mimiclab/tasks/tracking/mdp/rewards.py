@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
 
 __all__ = ["motion_anchor_pos_exp", "motion_anchor_ori_exp", "motion_body_pos_exp", "motion_body_ori_exp",
-           "motion_body_lin_vel_exp", "motion_body_ang_vel_exp", "motion_joint_pos_exp"]
+           "motion_body_lin_vel_exp", "motion_body_ang_vel_exp", "motion_joint_pos_exp", "motion_keypoint_pos_exp",
+           "keypoint_weights"]
 
 
 def _cmd(env, name: str):
@@ -37,6 +38,31 @@ def motion_body_pos_exp(env: ManagerBasedRLEnv, std: float, command_name: str = 
     """exp(−mean_b |p_ref,b − p_b|² / std²), reference bodies placed on the robot's anchor (N,)."""
     c = _cmd(env, command_name)
     return torch.exp(-(c.body_pos_relative_w - c.robot_body_pos_w).square().sum(-1).mean(-1) / std**2)
+
+
+def keypoint_weights(body_names, weights: dict[str, float] | None) -> torch.Tensor:
+    """Per-body weights (B,) for `body_names`: `weights` by name, 1 for the others. ValueError for
+    a weighted name that is not a tracked body or a weight that is not positive and finite."""
+    weights = dict(weights or {})
+    unknown = sorted(set(weights) - set(body_names))
+    if unknown:
+        raise ValueError(f"keypoint weights: {unknown} are not tracked bodies ({list(body_names)})")
+    bad = {k: v for k, v in weights.items() if not (float(v) > 0.0 and float(v) < float("inf"))}
+    if bad:
+        raise ValueError(f"keypoint weights must be positive and finite, got {bad}")
+    return torch.tensor([float(weights.get(b, 1.0)) for b in body_names])
+
+
+def motion_keypoint_pos_exp(env: ManagerBasedRLEnv, std: float, weights: dict[str, float] | None = None,
+                            command_name: str = "motion") -> torch.Tensor:
+    """exp(−Σ_b w_b |p_ref,b − p_b|² / (Σ_b w_b · std²)) (N,): the keypoint-weighted body position
+    reward, reference bodies placed on the robot's anchor (xy, heading). `weights` {body: w} (the
+    others 1). So a perfect match gives 1, and an offset d on one body of weight w alone gives
+    exp(−w·d² / (W·std²)), W the sum of the weights."""
+    c = _cmd(env, command_name)
+    w = keypoint_weights(c.body_names, weights).to(c.robot_body_pos_w.device)
+    err = (c.body_pos_relative_w - c.robot_body_pos_w).square().sum(-1)  # (N,B)
+    return torch.exp(-(err * w).sum(-1) / (w.sum() * std**2))
 
 
 def motion_body_ori_exp(env: ManagerBasedRLEnv, std: float, command_name: str = "motion") -> torch.Tensor:

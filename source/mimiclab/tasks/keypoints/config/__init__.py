@@ -1,0 +1,1 @@
+"""Robot-specific keypoint-tracking task configurations."""

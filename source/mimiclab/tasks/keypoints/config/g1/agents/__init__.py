@@ -1,0 +1,1 @@
+"""Learning-agent configurations of Mimic-TrackKeypoints-G1."""
