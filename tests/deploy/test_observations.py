@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mimiclab.deploy.observations import (
+    KEYPOINT_TERM_NAMES,
     STATE_ESTIMATION_TERM_NAMES,
     TERM_NAMES,
     RobotState,
@@ -86,6 +87,29 @@ def test_reference_only_anchor_terms_are_in_the_reference_s_own_frame():
         np.testing.assert_array_equal(moved[name], obs[name])
     se = observation_terms(_state(anchor_pos=(10.0, 0.0, 1.0)), ref, np.zeros(J), DEFAULT, STATE_ESTIMATION_TERM_NAMES)
     assert se["ref_anchor_pos"].reshape(K, 3)[0] == pytest.approx([-7.0, 3.0, 0.0])  # world-relative: it moves
+
+
+def test_keypoints_are_in_the_reference_anchor_s_heading_frame():
+    """Reference anchor at (2, 3, 1), yawed +90° and pitched 30° (the pitch must not enter); body b's
+    future k at the anchor + (k + 1, 0, 0.1·b) in world: in the heading frame the offset turns to
+    (0, −(k + 1), 0.1·b). The robot's state never enters."""
+    B = 14
+    pitch = np.array([math.cos(math.pi / 12), 0.0, math.sin(math.pi / 12), 0.0])
+    from mimiclab.rotations.numpy_ops import quat_mul
+
+    now = quat_mul(YAW90, pitch)
+    anchor = np.array([2.0, 3.0, 1.0])
+    offsets = np.array([[[k + 1.0, 0.0, 0.1 * b] for b in range(B)] for k in range(K)])
+    ref = replace(_ref(now_pos=tuple(anchor), now_quat=now), future_body_pos_w=anchor + offsets)
+    obs = observation_terms(_state(), ref, np.zeros(J), DEFAULT, KEYPOINT_TERM_NAMES)
+    want = np.array([[[0.0, -(k + 1.0), 0.1 * b] for b in range(B)] for k in range(K)])
+    assert obs["ref_keypoints"] == pytest.approx(want.reshape(-1), abs=1e-12)
+    moved = observation_terms(_state(base_quat=YAW90, anchor_pos=(10.0, 0.0, 1.0), anchor_quat=YAW90), ref,
+                              np.zeros(J), DEFAULT, KEYPOINT_TERM_NAMES)
+    np.testing.assert_array_equal(moved["ref_keypoints"], obs["ref_keypoints"])
+    assert [t.dim for t in observation_spec(KEYPOINT_TERM_NAMES, J, K, B)][0] == K * B * 3
+    with pytest.raises(ValueError, match="future_body_pos_w"):
+        observation_terms(_state(), _ref(), np.zeros(J), DEFAULT, KEYPOINT_TERM_NAMES)
 
 
 def test_unknown_term_names_are_refused_in_one_line():

@@ -144,8 +144,9 @@ def test_train_rejects_an_unknown_task(tmp_path, clips):
 
 
 def test_train_rejects_a_tracking_task_without_motion(tmp_path):
-    line = _one_line_error(_mimiclab("train", "--task", TASK, "--max_iterations", "1", cwd=tmp_path), "train")
-    assert "--motion" in line
+    for task in (TASK, "Mimic-TrackKeypoints-G1"):
+        line = _one_line_error(_mimiclab("train", "--task", task, "--max_iterations", "1", cwd=tmp_path), "train")
+        assert task in line and "--motion" in line
     line = _one_line_error(_mimiclab("train", "--task", TASK, "--motion", tmp_path / "missing.npz", cwd=tmp_path),
                            "train")
     assert "missing.npz" in line

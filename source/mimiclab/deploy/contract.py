@@ -6,7 +6,8 @@ action scale and offset (target = offset + scale · action, rad, where the offse
 (``action_offset_from = "default"``) or the reference's joint positions one control step ahead
 (``"reference"``)), the observation terms in order with
 their dims, the anchor and base (IMU) bodies, the tracked bodies and end effectors, the early
-terminations with their thresholds (which sim2sim scores with), the reference's future offsets
+terminations with their thresholds (which sim2sim scores with), the keypoint weights of a
+keypoint-conditioned policy's tracking reward (``keypoint_weights``, optional), the reference's future offsets
 (control steps), the control rate, and the conventions. It is produced from the task's own managers at export time
 (``mimiclab.rl.export``), never written by hand.
 
@@ -116,6 +117,9 @@ class Contract:
     quaternion_convention: str = QUATERNION_CONVENTION
     orientation_encoding: str = ORIENTATION_ENCODING
     onnx_sha256: str = ""  # of policy.onnx; empty until the ONNX is written
+    # tracked body → weight of the keypoint-weighted tracking reward the policy was trained with
+    # (Mimic-TrackKeypoints-G1; empty: none, every body weighs 1)
+    keypoint_weights: dict = field(default_factory=dict)
     format: str = FORMAT
     extra: dict = field(default_factory=dict)  # informational (versions, checkpoint, iteration)
 
@@ -179,6 +183,10 @@ class Contract:
             if not isinstance(out["termination_thresholds"], dict):
                 raise TypeError("termination_thresholds is not an object of name: threshold")
             out["termination_thresholds"] = {str(k): float(v) for k, v in out["termination_thresholds"].items()}
+            if "keypoint_weights" in out:
+                if not isinstance(out["keypoint_weights"], dict):
+                    raise TypeError("keypoint_weights is not an object of body: weight")
+                out["keypoint_weights"] = {str(k): float(v) for k, v in out["keypoint_weights"].items()}
             for k in _PER_JOINT:
                 out[k] = tuple(float(x) for x in out[k])
             out["physics_dt"] = float(out["physics_dt"])
@@ -249,7 +257,8 @@ def _check_self_consistent(c: Contract, source: str) -> None:
     bodies = set(c.tracked_bodies)
     if len(bodies) != len(c.tracked_bodies):
         raise ContractError(f"{source}: tracked_bodies lists a body twice")
-    for what, names in (("anchor_body", (c.anchor_body,)), ("end_effectors", c.end_effectors)):
+    for what, names in (("anchor_body", (c.anchor_body,)), ("end_effectors", c.end_effectors),
+                        ("keypoint_weights body", tuple(c.keypoint_weights))):
         outside = [b for b in names if b not in bodies]
         if outside:
             raise ContractError(f"{source}: {what} '{outside[0]}' is not among the tracked bodies")
@@ -259,6 +268,10 @@ def _check_self_consistent(c: Contract, source: str) -> None:
     if bad is not None:
         raise ContractError(f"{source}: termination threshold '{bad}' is {c.termination_thresholds[bad]}, "
                             "expected a positive number")
+    bad = next((k for k, v in c.keypoint_weights.items() if not (math.isfinite(v) and v > 0)), None)
+    if bad is not None:
+        raise ContractError(f"{source}: keypoint weight of '{bad}' is {c.keypoint_weights[bad]}, expected a positive "
+                            "number")
     missing = [r for r in c.reference_inputs if r not in {t.name for t in c.observations}]
     if missing:
         raise ContractError(f"{source}: reference input '{missing[0]}' is not an observation term")

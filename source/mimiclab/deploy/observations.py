@@ -22,6 +22,15 @@ proprioceptive default, :data:`TERM_NAMES`; K future offsets, J joints):
 ``actions``               J      the previous raw policy action (zeros at the start)
 ========================  =====  ==================================================================
 
+The ``Mimic-TrackKeypoints-G1`` policy group (:data:`KEYPOINT_TERM_NAMES`, GenMimic) has instead of the
+three reference terms before ``ref_anchor_ori`` (B tracked bodies):
+
+========================  =====  ==================================================================
+``ref_keypoints``         K·B·3  reference tracked-body positions at t + k·control_dt in the reference
+                                 anchor's heading frame now: Yaw(R_ref(t))ᵀ (p_ref,b(t + k·dt) −
+                                 p_ref(t)) [m], k-major then body (reference only)
+========================  =====  ==================================================================
+
 The ``Mimic-Track-G1-StateEstimation`` policy group (:data:`STATE_ESTIMATION_TERM_NAMES`) has instead of
 the two reference-only anchor terms, after ``ref_joint_pos``:
 
@@ -57,15 +66,17 @@ from mimiclab.deploy.contract import ObservationTerm
 from mimiclab.deploy.reference import ReferenceStep
 from mimiclab.deploy import tracking_mdp as facts
 from mimiclab.deploy.tracking_mdp import (
+    KEYPOINT_ACTOR_TERMS,
     PROPRIOCEPTIVE_ACTOR_TERMS,
     STATE_ESTIMATION_ACTOR_TERMS,
     term_definition,
     term_signals,
 )
-from mimiclab.rotations.numpy_ops import ori6_from_quat, quat_apply_inverse, quat_conjugate, quat_mul
+from mimiclab.rotations.numpy_ops import ori6_from_quat, quat_apply_inverse, quat_conjugate, quat_mul, yaw_quat
 
 TERM_NAMES = PROPRIOCEPTIVE_ACTOR_TERMS  # the default (Mimic-Track-G1) policy group
 STATE_ESTIMATION_TERM_NAMES = STATE_ESTIMATION_ACTOR_TERMS  # Mimic-Track-G1-StateEstimation
+KEYPOINT_TERM_NAMES = KEYPOINT_ACTOR_TERMS  # Mimic-TrackKeypoints-G1
 OBJECT_TERM_NAMES = ("object_pos", "object_ori", "ref_object_pos", "ref_object_ori")
 OBJECT_TERM_DIMS = (3, 6, 3, 6)
 GRAVITY_DIR = np.array(facts.GRAVITY_DIR)
@@ -105,6 +116,15 @@ def _ref_anchor_lin_vel(ref: ReferenceStep) -> np.ndarray:
     return quat_apply_inverse(ref.anchor_quat_w, np.asarray(ref.anchor_lin_vel_w, dtype=np.float64))
 
 
+def _ref_keypoints(ref: ReferenceStep) -> np.ndarray:
+    if ref.future_body_pos_w is None:
+        raise ValueError("observation 'ref_keypoints' needs the reference's future body positions "
+                         "(ReferenceStep.future_body_pos_w)")
+    kp = np.asarray(ref.future_body_pos_w, dtype=np.float64)
+    heading = yaw_quat(np.asarray(ref.anchor_quat_w, dtype=np.float64))
+    return anchor_frame_pos(np.asarray(ref.anchor_pos_w, dtype=np.float64), heading, kp.reshape(-1, 3)).reshape(-1)
+
+
 # name → f(state, ref, last_action, default_joint_pos) -> (dim,) float64 (the object terms: below)
 _TERMS = {
     "ref_joint_pos": lambda s, r, a, d: np.asarray(r.future_joint_pos, dtype=np.float64).reshape(-1),
@@ -113,6 +133,7 @@ _TERMS = {
     "ref_anchor_pos_local": lambda s, r, a, d: anchor_frame_pos(np.asarray(r.anchor_pos_w, dtype=np.float64),
                                                                 r.anchor_quat_w, r.future_anchor_pos_w).reshape(-1),
     "ref_anchor_lin_vel": lambda s, r, a, d: _ref_anchor_lin_vel(r),
+    "ref_keypoints": lambda s, r, a, d: _ref_keypoints(r),
     "ref_anchor_ori": lambda s, r, a, d: anchor_frame_ori6(s.anchor_quat_w, r.future_anchor_quat_w).reshape(-1),
     "projected_gravity": lambda s, r, a, d: quat_apply_inverse(s.base_quat_w, GRAVITY_DIR),
     "base_ang_vel": lambda s, r, a, d: np.asarray(s.base_ang_vel_b, dtype=np.float64).copy(),
@@ -123,10 +144,10 @@ _TERMS = {
 IMPLEMENTED_TERMS = tuple(_TERMS) + OBJECT_TERM_NAMES
 
 
-def term_dims(num_joints: int, num_futures: int) -> dict[str, int]:
-    """Numbers per step of every implemented term for J joints and K future offsets."""
-    J, K = int(num_joints), int(num_futures)
-    return {"ref_joint_pos": K * J, "ref_anchor_pos": K * 3, "ref_anchor_pos_local": K * 3, "ref_anchor_lin_vel": 3,
+def term_dims(num_joints: int, num_futures: int, num_bodies: int = len(facts.TRACKED_BODIES)) -> dict[str, int]:
+    """Numbers per step of every implemented term for J joints, K future offsets and B tracked bodies."""
+    J, K, B = int(num_joints), int(num_futures), int(num_bodies)
+    return {"ref_joint_pos": K * J, "ref_keypoints": K * B * 3, "ref_anchor_pos": K * 3, "ref_anchor_pos_local": K * 3, "ref_anchor_lin_vel": 3,
             "ref_anchor_ori": K * 6, "projected_gravity": 3, "base_ang_vel": 3, "joint_pos": J, "joint_vel": J,
             "actions": J, **dict(zip(OBJECT_TERM_NAMES, OBJECT_TERM_DIMS))}
 
@@ -170,8 +191,9 @@ def object_observation_terms(state: RobotState, ref: ReferenceStep) -> dict[str,
 
 
 
-def observation_spec(names: Sequence[str], num_joints: int, num_futures: int) -> tuple[ObservationTerm, ...]:
-    """(name, dim, signals, definition) of the terms `names` for J joints and K future offsets: what
-    this implementation produces (ValueError naming a term it does not implement)."""
-    dims = term_dims(num_joints, num_futures)
+def observation_spec(names: Sequence[str], num_joints: int, num_futures: int,
+                     num_bodies: int = len(facts.TRACKED_BODIES)) -> tuple[ObservationTerm, ...]:
+    """(name, dim, signals, definition) of the terms `names` for J joints, K future offsets and B
+    tracked bodies: what this implementation produces (ValueError naming a term it does not implement)."""
+    dims = term_dims(num_joints, num_futures, num_bodies)
     return tuple(ObservationTerm(n, dims[n], 0, term_signals(n), term_definition(n)) for n in check_term_names(names))

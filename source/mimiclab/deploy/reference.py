@@ -39,7 +39,8 @@ class ReferenceStep:
 
     joint_pos, joint_vel (J,) [rad, rad/s]; body_pos_w (B,3) [m], body_quat_w (B,4) of the tracked
     bodies; future_joint_pos (K,J) [rad]; future_anchor_pos_w (K,3) [m]; future_anchor_quat_w (K,4);
-    body_lin_vel_w (B,3) [m/s] (None where a hand-made step leaves it out).
+    body_lin_vel_w (B,3) [m/s] and future_body_pos_w (K,B,3) [m] (the tracked bodies at the future
+    offsets: the keypoint goals) are None where a hand-made step leaves them out.
     """
 
     time: float
@@ -54,6 +55,7 @@ class ReferenceStep:
     object_pos_w: np.ndarray | None = None  # (3,) [m], clips with an object
     object_quat_w: np.ndarray | None = None  # (4,) wxyz
     body_lin_vel_w: np.ndarray | None = None  # (B,3) [m/s]
+    future_body_pos_w: np.ndarray | None = None  # (K,B,3) [m]
 
     @property
     def anchor_pos_w(self) -> np.ndarray:
@@ -196,7 +198,7 @@ class ClipReference:
                              future_anchor_quat_w=f["body_quat_w"][1:, a],
                              object_pos_w=f["object_pos"][0] if obj else None,
                              object_quat_w=f["object_quat"][0] if obj else None,
-                             body_lin_vel_w=f["body_lin_vel_w"][0])
+                             body_lin_vel_w=f["body_lin_vel_w"][0], future_body_pos_w=f["body_pos_w"][1:])
 
     def initial_state(self) -> RootState:
         """The robot's reset state: the reference at t = 0."""

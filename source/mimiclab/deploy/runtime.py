@@ -61,7 +61,7 @@ class PolicyRuntime:
         self.contract, self.policy = contract, policy
         try:
             spec = observation_spec([t.name for t in contract.observations], contract.num_actions,
-                                    len(contract.future_offsets))
+                                    len(contract.future_offsets), len(contract.tracked_bodies))
         except ValueError as e:
             raise ContractError(f"{source}: {e}") from e
         check_contract(contract, DeploymentTarget(joint_names=contract.joint_names, observations=spec,

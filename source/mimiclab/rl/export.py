@@ -39,7 +39,8 @@ from mimiclab.deploy.tracking_mdp import (
 EXPORT_TASK = "Mimic-Track-G1-Play"
 # the Play task a tracking run's checkpoints are evaluated and exported in, by the run's training task
 TRACKING_PLAY_TASKS = {"Mimic-Track-G1": EXPORT_TASK,
-                       "Mimic-Track-G1-StateEstimation": "Mimic-Track-G1-StateEstimation-Play"}
+                       "Mimic-Track-G1-StateEstimation": "Mimic-Track-G1-StateEstimation-Play",
+                       "Mimic-TrackKeypoints-G1": "Mimic-TrackKeypoints-G1-Play"}
 POLICY_GROUP = "policy"
 ACTION_TERM = "joint_pos"
 COMMAND = "motion"
@@ -115,7 +116,19 @@ def contract_from_env(env, task: str, proprioceptive: bool | None = None) -> Con
         termination_thresholds=_termination_thresholds(base), future_offsets=tuple(cmd.future_offsets),
         physics_dt=float(base.physics_dt), decimation=int(base.cfg.decimation),
         proprioceptive=is_proprioceptive(observations),
-        action_offset_from=str(getattr(action.cfg, "offset_from", "default")))
+        action_offset_from=str(getattr(action.cfg, "offset_from", "default")),
+        keypoint_weights=_keypoint_weights(base))
+
+
+KEYPOINT_REWARD = "keypoint_pos"  # the keypoint-weighted tracking reward term (Mimic-TrackKeypoints-G1)
+
+
+def _keypoint_weights(base) -> dict[str, float]:
+    """{tracked body: weight} of the env's keypoint-weighted reward term ({} without one)."""
+    rm = base.reward_manager
+    if KEYPOINT_REWARD not in rm.active_terms:
+        return {}
+    return {str(k): float(v) for k, v in rm.get_term_cfg(KEYPOINT_REWARD).params["weights"].items()}
 
 
 END_EFFECTOR_TERMINATION = "end_effector_height"  # its body_names are the end effectors

@@ -149,9 +149,12 @@ def check_video(args: Sequence[str]) -> None:
                          "--motion CLIP --video out.mp4`")
 
 
+MOTION_TASK_FAMILIES = (".tracking.", ".keypoints.")  # env cfg modules of the tasks that track --motion clips
+
+
 def check_task(task: str) -> None:
-    """TrainError for a task id no installed package registers; for tracking tasks, also when no
-    motion file is set."""
+    """TrainError for a task id no installed package registers; for the tasks that track clips
+    (:data:`MOTION_TASK_FAMILIES`), also when no motion file is set."""
     import gymnasium as gym
     from isaaclab.cli import load_external_tasks
 
@@ -160,7 +163,7 @@ def check_task(task: str) -> None:
         raise TrainError(f"unknown task '{task}' (mimiclab tasks: "
                          f"{', '.join(sorted(t for t in gym.registry if t.startswith('Mimic-')))})")
     entry = str(gym.registry[task].kwargs.get("env_cfg_entry_point", ""))
-    if ".tracking." in entry and not task_motion_from_env():
+    if any(family in entry for family in MOTION_TASK_FAMILIES) and not task_motion_from_env():
         raise TrainError(f"{task} needs motion files: pass --motion FILE|FOLDER|GLOB ... "
                          "(or set MIMICLAB_MOTION)")
 

@@ -150,6 +150,28 @@ def test_augmentation_doubles_the_batch_with_its_mirror(env):
     torch.testing.assert_close(back[2:]["critic"], obs["critic"])  # mirroring twice is the identity
 
 
+def test_sim2sim_keypoint_observations_equal_the_isaac_actor_terms(env, mujoco_twin):
+    """The deployment side of the keypoint policy: the contract export writes for this env carries
+    the keypoint weights and the 285-number actor, and the runtime's numpy terms (``ref_keypoints``
+    included) fed the same robot state and reference equal the Isaac Lab terms, past the clip end too."""
+    from mimiclab.deploy.tracking_mdp import KEYPOINT_ACTOR_TERMS, KEYPOINT_WEIGHTS
+    from mimiclab.rl.export import contract_from_env
+
+    env, _ = env
+    contract = contract_from_env(env, TASK)
+    assert contract.keypoint_weights == KEYPOINT_WEIGHTS and contract.proprioceptive
+    assert contract.observation_dim == POLICY_DIM and contract.action_offset_from == "default"
+    g = torch.Generator().manual_seed(3)
+    mujoco_twin.scramble_robot(env, g)
+    env.scene.update(dt=0.0)
+    steps = [30, 10_000]
+    clip_ids = mujoco_twin.set_reference_steps(env, steps, g)
+    isaac = mujoco_twin.policy_terms(env)
+    assert tuple(isaac) == KEYPOINT_ACTOR_TERMS
+    assert isaac["ref_keypoints"].abs().max() > 0.3  # bodies up to a metre from the anchor: a real signal
+    mujoco_twin.assert_sim2sim_terms_equal(env, isaac, steps, clip_ids)
+
+
 def test_isaaclab_train_trains_the_keypoint_task_with_symmetry(tmp_path, two_clips):
     exe = Path(sys.executable).with_name("isaaclab")
     env = {k: v for k, v in os.environ.items() if k != "MIMICLAB_PHYSICS"}
