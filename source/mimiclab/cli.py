@@ -348,6 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--distributed", action="store_true", help="multi-GPU/multi-node (launch with torchrun)")
     t.add_argument("--seed", type=int)
     t.add_argument("--resume", action="store_true", help="continue from the newest run's last checkpoint")
+    t.add_argument("--teacher", metavar="CHECKPOINT",
+                   help="distil the task's deployable student from this PPO checkpoint of its privileged teacher "
+                        "(Mimic-TrackKeypoints-G1 from Mimic-TrackKeypoints-G1-Teacher; rsl_rl Distillation)")
+    t.add_argument("--base", metavar="CHECKPOINT|EXPORTED",
+                   help="residual tasks: the frozen GMT base policy (a checkpoint or an exported folder)")
+    t.add_argument("--time_budget", type=float, metavar="SECONDS",
+                   help="stop after the first iteration that ends past this wall-clock budget (checkpoint and "
+                        "export written as at a normal end)")
     t.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. env.scene.num_envs=16 agent.seed=1")
     t.set_defaults(func=_cmd_train)
 

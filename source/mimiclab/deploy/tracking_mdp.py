@@ -44,6 +44,12 @@ KEYPOINT_WEIGHTS = {"left_wrist_yaw_link": 2.0, "right_wrist_yaw_link": 2.0,
 KEYPOINT_GOAL_NOISE = 0.03
 KEYPOINT_ACTOR_TERMS = ("ref_keypoints", "ref_anchor_ori", "projected_gravity", "base_ang_vel", "joint_pos",
                         "joint_vel", "actions")
+# Its privileged teacher (Mimic-TrackKeypoints-G1-Teacher, distilled into the keypoint student): the
+# joint targets, the keypoints and the reference anchor trajectory, plus the base's linear velocity
+# (which a G1 only has through a state estimator), then the student's proprioception.
+KEYPOINT_TEACHER_ACTOR_TERMS = ("ref_joint_pos", "ref_keypoints", "ref_anchor_pos_local", "ref_anchor_lin_vel",
+                                "ref_anchor_ori", "base_lin_vel", "projected_gravity", "base_ang_vel", "joint_pos",
+                                "joint_vel", "actions")
 
 # The actor observation terms of Mimic-Track-G1 (the proprioceptive default) and of its
 # state-estimation variant Mimic-Track-G1-StateEstimation, in order.
@@ -69,6 +75,8 @@ ACTOR_TERM_SIGNALS: dict[str, tuple[str, ...]] = {
     "ref_anchor_ori": ("reference", "imu_gyro", "imu_gravity", "joint_pos"),
     # the reference against the robot's world position: needs a state estimator
     "ref_anchor_pos": ("reference", "base_position", "imu_gyro", "imu_gravity", "joint_pos"),
+    # privileged (the keypoint teacher): needs a state estimator on a robot
+    "base_lin_vel": ("base_lin_vel",),
     # proprioception
     "projected_gravity": ("imu_gravity",),
     "base_ang_vel": ("imu_gyro",),
@@ -98,6 +106,7 @@ ACTOR_TERM_DEFINITIONS: dict[str, str] = {
                       "orientation, 6-D (K*6) [1]",
     "ref_anchor_pos": "reference anchor positions at t + k*control_dt in the robot anchor frame: "
                       "R_a^T (p_ref(t+k) - p_a), world positions (K*3) [m]",
+    "base_lin_vel": "base linear velocity in the base frame (3) [m/s]",
     "projected_gravity": "world gravity direction (0, 0, -1) in the base frame (3) [1]",
     "base_ang_vel": "base angular velocity in the base frame (3) [rad/s]",
     "joint_pos": "joint positions minus default_joint_pos (J) [rad]",

@@ -40,7 +40,8 @@ EXPORT_TASK = "Mimic-Track-G1-Play"
 # the Play task a tracking run's checkpoints are evaluated and exported in, by the run's training task
 TRACKING_PLAY_TASKS = {"Mimic-Track-G1": EXPORT_TASK,
                        "Mimic-Track-G1-StateEstimation": "Mimic-Track-G1-StateEstimation-Play",
-                       "Mimic-TrackKeypoints-G1": "Mimic-TrackKeypoints-G1-Play"}
+                       "Mimic-TrackKeypoints-G1": "Mimic-TrackKeypoints-G1-Play",
+                       "Mimic-TrackKeypoints-G1-Teacher": "Mimic-TrackKeypoints-G1-Teacher-Play"}
 POLICY_GROUP = "policy"
 ACTION_TERM = "joint_pos"
 COMMAND = "motion"

@@ -21,6 +21,13 @@ Everything Isaac Lab's ``isaaclab train --rl_library rsl_rl`` accepts passes thr
   (``Mimic-Residual-Box-G1``): checked against the task's observation layout before anything is
   built, then handed over as ``agent.actor.base_path``; ``agent.actor.mode=finetune|scratch`` runs
   the ResMimic baselines through the same script.
+* ``--teacher CHECKPOINT.pt`` — teacher → student distillation (rsl_rl's Distillation, the task's
+  ``rsl_rl_distillation_cfg_entry_point``): the deployable student of ``Mimic-TrackKeypoints-G1``
+  learns the actions of a PPO checkpoint of its privileged teacher ``Mimic-TrackKeypoints-G1-Teacher``
+  on its own rollouts. The checkpoint is checked before anything is built (a PPO actor, and the
+  teacher's observation terms in the ``contract.json`` beside it); runs log to the distillation
+  config's experiment (``g1_tracking_keypoints_student``) and export the student as any policy.
+  With ``--resume`` the newest student run continues (its checkpoint carries the teacher).
 * ``--video`` needs Isaac Sim (Kit); on a kitless install it is refused up front — sim2sim's
   ``--video`` renders the exported policy in MuJoCo instead.
 * ``--time_budget SECONDS``: stop after the first iteration that ends past this wall-clock budget
@@ -69,6 +76,7 @@ def _split_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--base", default=None)
     p.add_argument("--time_budget", type=float, default=None)
+    p.add_argument("--teacher", default=None)
     ours, rest = p.parse_known_args(list(argv))
     motion = []
     for v in ours.motion or []:  # nargs="+" swallows Hydra overrides that follow --motion
@@ -111,11 +119,63 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
         os.environ[TIME_BUDGET_ENV] = repr(float(ours.time_budget))
     else:
         os.environ.pop(TIME_BUDGET_ENV, None)
+    if ours.teacher is not None:
+        if ours.checkpoint is not None:
+            raise TrainError("--teacher and --checkpoint exclude each other (the teacher is the checkpoint a "
+                             "distillation starts from; --resume continues a student run)")
+        teacher = check_teacher(ours.teacher, ours.task)
+        rest += ["--agent", DISTILLATION_AGENT] + ([] if ours.resume else ["--checkpoint", teacher])
     if ours.resume:
         if ours.checkpoint is not None:
             raise TrainError("--resume and --checkpoint exclude each other (--resume is --checkpoint latest)")
         rest += ["--checkpoint", "latest"]
     return rest
+
+
+DISTILLATION_AGENT = "rsl_rl_distillation_cfg_entry_point"  # the registry key of a task's distillation config
+
+
+def check_teacher(checkpoint: str, task: str) -> str:
+    """The absolute path of a teacher checkpoint for distilling `task`; TrainError (one line) when the
+    task has no distillation config, the file is not a PPO checkpoint (``actor_state_dict``, read with
+    weights_only), or the ``contract.json`` beside it lists other observation terms than the task's
+    ``teacher`` group."""
+    import json
+
+    import gymnasium as gym
+    import torch
+    from isaaclab.cli import load_external_tasks
+    from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    load_external_tasks()
+    if task not in gym.registry:
+        raise TrainError(f"unknown task '{task}'")
+    if DISTILLATION_AGENT not in gym.registry[task].kwargs:
+        with_teacher = sorted(t for t, s in gym.registry.items() if t.startswith("Mimic-") and DISTILLATION_AGENT in s.kwargs)
+        raise TrainError(f"{task} has no teacher-student distillation (tasks that have one: {', '.join(with_teacher)})")
+    path = Path(checkpoint).expanduser()
+    if not path.is_file():
+        raise TrainError(f"--teacher {checkpoint}: no such file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is a one-line user error
+        raise TrainError(f"--teacher {checkpoint}: not a readable rsl_rl checkpoint ({type(e).__name__})") from e
+    if not isinstance(state, dict) or "actor_state_dict" not in state:
+        what = "a distilled student" if isinstance(state, dict) and "student_state_dict" in state else "not PPO"
+        raise TrainError(f"--teacher {checkpoint}: no actor_state_dict ({what}); pass a PPO checkpoint of the teacher")
+    teacher_group = getattr(parse_env_cfg(task, device="cpu", num_envs=1).observations, "teacher", None)
+    want = [n for n, t in vars(teacher_group).items() if hasattr(t, "func")] if teacher_group is not None else []
+    contract = path.parent / "contract.json"
+    if contract.is_file():
+        try:
+            got = json.loads(contract.read_text())
+            have, trained = [t["name"] for t in got["observations"]], got.get("task")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise TrainError(f"--teacher {checkpoint}: unreadable {contract} ({type(e).__name__})") from e
+        if have != want:
+            raise TrainError(f"--teacher {checkpoint}: its actor ({trained}) observes {have[:3]}..., the teacher of "
+                             f"{task} observes {want[:3]}... ({len(want)} terms)")
+    return str(path.resolve())
 
 
 def launch_timestamp() -> str:
@@ -168,15 +228,19 @@ def check_task(task: str) -> None:
                          "(or set MIMICLAB_MOTION)")
 
 
-def _atomic_runner_class():
+def _atomic_runner_class(base=None):
+    """`base` (rsl_rl's OnPolicyRunner, default, or DistillationRunner) with mimiclab's checkpoints,
+    contract, export, time budget and CPU multi-process set-up."""
     import torch
     from rsl_rl.runners import OnPolicyRunner
 
     from mimiclab.motion.format import atomic_write
     from mimiclab.rl import export
 
-    class AtomicOnPolicyRunner(OnPolicyRunner):
-        """rsl_rl's OnPolicyRunner with atomic checkpoints and resume continuing the iteration count."""
+    base = OnPolicyRunner if base is None else base
+
+    class AtomicOnPolicyRunner(base):
+        """rsl_rl's runner with atomic checkpoints and resume continuing the iteration count."""
 
         def save(self, path: str, infos: dict | None = None) -> None:
             saved = self.alg.save()
@@ -264,34 +328,40 @@ def _atomic_runner_class():
 
         def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
                  map_location: str | None = None) -> dict:
-            infos = super().load(path, load_cfg=load_cfg, strict=strict, map_location=map_location)
-            sampler = self._motion_sampler()
-            if sampler is not None:
-                state = torch.load(path, map_location="cpu", weights_only=True).get("motion_sampler")
-                if state is not None:
+            """rsl_rl's load, reading the file with ``weights_only=True`` (no unpickling); the iteration
+            counter continues after the checkpoint's when its iteration is restored (a distillation
+            starting from a teacher's PPO checkpoint restores only the teacher and starts at 0)."""
+            loaded = torch.load(path, map_location=map_location, weights_only=True)
+            if self.alg.load(loaded, load_cfg, strict):
+                self.current_learning_iteration = int(loaded["iter"]) + 1  # the checkpoint's iteration is done
+                sampler = self._motion_sampler()
+                state = loaded.get("motion_sampler")
+                if sampler is not None and state is not None:
                     try:
                         sampler.load_state_dict(state)
                     except ValueError as e:  # another motion set: start the failure statistics afresh
                         print(f"[mimiclab] motion sampler state not restored: {e}")
-            if load_cfg is None or load_cfg.get("iteration", False):
-                self.current_learning_iteration += 1  # the checkpoint's iteration is done
-            return infos
+            return loaded.get("infos")
 
     return AtomicOnPolicyRunner
 
 
 @contextlib.contextmanager
 def _mimiclab_runner(module) -> Iterator[None]:
-    """Make ``module.create_rsl_rl_runner`` build an AtomicOnPolicyRunner (restored on exit)."""
+    """Make ``module.create_rsl_rl_runner`` build mimiclab's runner for rsl_rl's OnPolicyRunner and
+    DistillationRunner configs (restored on exit)."""
+    from rsl_rl.runners import DistillationRunner, OnPolicyRunner
+
     original = module.create_rsl_rl_runner
-    runner_cls = _atomic_runner_class()
+    runner_classes = {"OnPolicyRunner": _atomic_runner_class(OnPolicyRunner),
+                      "DistillationRunner": _atomic_runner_class(DistillationRunner)}
 
     def create(env, agent_cfg, log_dir=None):
-        if agent_cfg.class_name != "OnPolicyRunner":
+        if agent_cfg.class_name not in runner_classes:
             return original(env, agent_cfg, log_dir=log_dir)
         from isaaclab.utils import to_dict
 
-        return runner_cls(env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)
+        return runner_classes[agent_cfg.class_name](env, to_dict(agent_cfg), log_dir=log_dir, device=agent_cfg.device)
 
     module.create_rsl_rl_runner = create
     try:

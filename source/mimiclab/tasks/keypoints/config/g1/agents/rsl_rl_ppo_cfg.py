@@ -23,3 +23,10 @@ def symmetric_ppo():
 class G1KeypointTrackingPPORunnerCfg(G1TrackingPPORunnerCfg):
     experiment_name = "g1_tracking_keypoints"
     algorithm = symmetric_ppo()
+
+
+@configclass
+class G1KeypointTeacherPPORunnerCfg(G1KeypointTrackingPPORunnerCfg):
+    """The privileged teacher (Mimic-TrackKeypoints-G1-Teacher): the same symmetric PPO, its runs apart."""
+
+    experiment_name = "g1_tracking_keypoints_teacher"
