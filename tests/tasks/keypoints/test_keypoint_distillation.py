@@ -123,7 +123,7 @@ def test_student_exports_a_deployable_keypoint_contract(distilled):
     assert contract.proprioceptive and contract.keypoint_weights == KEYPOINT_WEIGHTS
     assert contract.observation_dim == 285 and contract.action_offset_from == "default"
     teacher = load_contract(distilled["teacher_ckpt"].parent / "exported" / "contract.json")
-    assert teacher.task == TEACHER_TASK and not teacher.proprioceptive
+    assert teacher.task == TEACHER_TASK and not teacher.proprioceptive and teacher.observation_dim == 419
     assert [t.name for t in teacher.observations if t.needs_state_estimation] == ["base_lin_vel"]
 
 
