@@ -107,6 +107,25 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# `mimiclab keypoints` (video → 3D keypoints): mediapipe 0.10.21 (BlazePose models inside its wheel) needs
+# numpy<2 / protobuf<5, so it gets its own venv, .venv-pose (scripts/requirements-pose.txt, exact pins),
+# run as a subprocess exchanging plain files. MIMICLAB_POSE=OFF skips it (mimiclab keypoints then says so).
+POSE_VENV="$ROOT/.venv-pose"
+POSE_STAMP="$POSE_VENV/.mimiclab-pose-stack"
+POSE_DIGEST="$(sha256sum scripts/requirements-pose.txt | cut -c1-16)-$PYVER"
+if [[ "${MIMICLAB_POSE:-ON}" == "OFF" ]]; then
+  echo "==> MIMICLAB_POSE=OFF: pose estimator (.venv-pose) not installed; mimiclab keypoints is unavailable"
+elif [[ "$(cat "$POSE_STAMP" 2>/dev/null)" != "$POSE_DIGEST" ]]; then
+  if [[ ! -x "$POSE_VENV/bin/python" ]]; then
+    step "create .venv-pose (pose estimator for mimiclab keypoints)" "$PY" -m venv "$POSE_VENV"
+  fi
+  step "install mediapipe 0.10.21 into .venv-pose (numpy 1.26, isolated from the stack)" \
+    "$POSE_VENV/bin/python" -m pip --disable-pip-version-check install -r scripts/requirements-pose.txt
+  echo "$POSE_DIGEST" >"$POSE_STAMP"
+else
+  echo "==> pose estimator already installed (.venv-pose, scripts/requirements-pose.txt unchanged)"
+fi
+
 step "build + install mimiclab (editable: _C, _C_mujoco, and _C_cuda when nvcc is found)" \
   "${PIP[@]}" install --no-build-isolation --no-deps -e .
 step "provision G1 assets (MJCF from mjlab $( "$VPY" -c 'from mimiclab.robots.assets import MJLAB_VERSION as v; print(v)'), USD)" \

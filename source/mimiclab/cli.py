@@ -1,4 +1,4 @@
-"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, inspect, view, train,
+"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, inspect, keypoints, view, train,
 play, eval, export, sim2sim, bench, demo. Bad input: one line `mimiclab <command>: error: ...` on stderr, exit 1.
 """
 
@@ -171,6 +171,33 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keypoints(args: argparse.Namespace) -> int:
+    from mimiclab.video_pose import KeypointOptions, keypoints_from_media
+    from mimiclab.video_pose.filtering import OneEuroParams
+
+    params = OneEuroParams()
+    if args.one_euro is not None:
+        try:
+            cutoff, beta = (float(v) for v in args.one_euro.split(","))
+        except ValueError:
+            raise CliError(f"--one-euro must be MIN_CUTOFF,BETA (two numbers), got {args.one_euro!r}") from None
+        if not (math.isfinite(cutoff) and cutoff > 0 and math.isfinite(beta) and beta >= 0):
+            raise CliError(f"--one-euro: MIN_CUTOFF must be > 0 Hz and BETA >= 0, got {args.one_euro!r}")
+        params = OneEuroParams(min_cutoff=cutoff, beta=beta)
+    opts = KeypointOptions(fps=args.fps, filter=args.filter, filter_params=params, min_confidence=args.min_confidence,
+                           min_detection=args.min_detection, min_tracking=args.min_tracking)
+    summary = keypoints_from_media(args.input, args.output, opts, overwrite=args.overwrite)
+    for w in summary["warnings"]:
+        print(f"mimiclab keypoints: warning: {w}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"mimiclab keypoints: wrote {summary['output']}: {summary['frames']} frame(s) at {summary['fps']:g} fps, "
+              f"a person in {summary['detected_frames']}, mean confidence {summary['mean_confidence']:.2f}, "
+              f"filter {summary['filter']['filter']} (mediapipe33, metres, Y-up, hip-centred)")
+    return 0
+
+
 def _cmd_view(args: argparse.Namespace) -> int:
     from mimiclab.retarget.viewer import record, serve
 
@@ -197,6 +224,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from mimiclab.bench.retarget import bench_retarget
 
         records = bench_retarget(args.inputs)
+    elif args.what == "robustness":
+        from mimiclab.bench.robustness import bench_robustness, format_table
+
+        records = bench_robustness(args.policy or [], args.motion, output=args.output or "robustness_out",
+                                   corruptions=args.corruptions, severities=args.severities, seed=args.seed,
+                                   quick=args.quick, isaac=not args.no_isaac, sim2sim=not args.no_sim2sim,
+                                   device=args.device or "cpu")
+        print(format_table(records))
+        print(f"mimiclab bench robustness: wrote {Path(args.output or 'robustness_out') / 'robustness.md'}")
     else:
         from mimiclab.bench.kernels import run_kernel_bench
 
@@ -321,6 +357,28 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=_cmd_inspect)
 
+    k = sub.add_parser("keypoints", help="video / image of a person → 3D keypoint npz (BlazePose, mediapipe33) "
+                                         "for `mimiclab retarget`")
+    k.add_argument("input", metavar="VIDEO", help="a video (mp4, mov, avi, ...), an image (png, jpg, ...) or a "
+                                                   "folder of frames (sorted by name)")
+    k.add_argument("-o", "--output", required=True, metavar="KP.npz", help="the keypoint file to write (.npz)")
+    k.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
+    k.add_argument("--fps", type=float, metavar="FPS",
+                   help="frame rate to record (default: the video's; frame folders and images: 30)")
+    k.add_argument("--filter", dest="filter", action="store_true", default=True,
+                   help="confidence-aware One-Euro filter on videos and frame folders (default; never on an image)")
+    k.add_argument("--no-filter", dest="filter", action="store_false", help="write the raw landmarks")
+    k.add_argument("--min-confidence", type=float, default=0.0, metavar="C",
+                   help="joints with visibility x presence below C are written as missing (default: 0, keep all)")
+    k.add_argument("--min-detection", type=float, default=0.5, metavar="C",
+                   help="MediaPipe's person-detection threshold in [0, 1] (default: 0.5)")
+    k.add_argument("--min-tracking", type=float, default=0.5, metavar="C",
+                   help="MediaPipe's landmark-tracking threshold in [0, 1] for videos (default: 0.5)")
+    k.add_argument("--one-euro", metavar="MIN_CUTOFF,BETA", help="One-Euro parameters: cutoff at rest [Hz] and "
+                   "cutoff added per m/s of speed (default: 1.0,1.5)")
+    k.add_argument("--json", action="store_true", help="print the summary as JSON")
+    k.set_defaults(func=_cmd_keypoints)
+
     v = sub.add_parser("view", help="a G1 motion in the browser (viser): robot, human skeleton, timeline, "
                                     "per-frame quality flags; or --record an MP4")
     v.add_argument("motion", metavar="MOTION", help="G1 motion file (.npz from `mimiclab retarget`, or a G1 CSV)")
@@ -391,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_sim2sim)
 
     b = sub.add_parser("bench", help="throughput and ratios measured side by side in one run")
-    b.add_argument("what", choices=["kernels", "env", "retarget"])
+    b.add_argument("what", choices=["kernels", "env", "retarget", "robustness"])
     b.add_argument("--json", help="also write the results here")
     b.add_argument("--only", nargs="+", default=["fk", "ik", "pointcloud"], choices=["fk", "ik", "pointcloud"],
                    help="kernels to run (default: all)")
@@ -409,6 +467,22 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, metavar="N",
                    help="bench retarget --quality: processes for the machine's throughput (default: all cores; "
                         "1: one process only)")
+    b.add_argument("--policy", action="append", metavar="[LABEL=]PATH",
+                   help="bench robustness (repeatable): a training run folder (newest model_*.pt + exported/), "
+                        "a checkpoint (exported/ beside it for sim2sim) or an exported folder (sim2sim only)")
+    b.add_argument("--motion", nargs="+", metavar="FILE",
+                   help="bench robustness: human clips (BVH / keypoint files; default: ../shared/data/bvh/*.bvh "
+                        "beside the clone)")
+    b.add_argument("--corruptions", nargs="+", metavar="NAME",
+                   help="bench robustness: jitter drop duplicate flicker bone_length depth foot_skate drift warp "
+                        "(default: all; --quick: jitter drop drift)")
+    b.add_argument("--severities", nargs="+", type=int, metavar="S",
+                   help="bench robustness: 0 (clean) .. 3 (default: 0 1 2 3; --quick: 0 2)")
+    b.add_argument("--seed", type=int, default=0, help="bench robustness: seed of the corruptions")
+    b.add_argument("-o", "--output", help="bench robustness: output folder (default: robustness_out)")
+    b.add_argument("--device", help="bench robustness: device of the Isaac Lab evaluation (default: cpu)")
+    b.add_argument("--no-isaac", action="store_true", help="bench robustness: skip the Isaac Lab evaluation")
+    b.add_argument("--no-sim2sim", action="store_true", help="bench robustness: skip the MuJoCo sim2sim runs")
     b.add_argument("--inputs", nargs="+", metavar="FILE",
                    help="bench retarget: these human-motion files (with --quality: instead of the default clips)")
     b.set_defaults(func=_cmd_bench)

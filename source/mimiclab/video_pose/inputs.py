@@ -1,0 +1,22 @@
+"""What a ``mimiclab keypoints`` input is: one image, a folder of frames (sorted by name) or a video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+"""Read as one picture (static-image mode, no temporal filter); the same list as ``_worker.py``."""
+
+
+def input_kind(path: str | Path) -> str:
+    """"image" | "frames" | "video" for an existing path; ValueError("<path>: no such file or folder").
+
+    Anything that is neither an image (by suffix) nor a folder is handed to the video reader, which
+    refuses what it cannot decode ("not a readable video").
+    """
+    p = Path(path)
+    if p.is_dir():
+        return "frames"
+    if not p.is_file():
+        raise ValueError(f"{path}: no such file or folder")
+    return "image" if p.suffix.lower() in IMAGE_SUFFIXES else "video"
