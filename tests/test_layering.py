@@ -21,7 +21,9 @@ ALLOWED = {  # subpackage → mimiclab subpackages it may import
     "motion": {"motion", "kernels", "robots", "rotations"},
     "deploy": {"deploy"} | LOWER,
     **{m: {m, "deploy"} | LOWER for m in MIDDLE},
+    "video_pose": {"video_pose", "retarget"} | LOWER,
 }
+TOP = {"bench", "demo"}  # the applications: may import any layer
 NUMPY_ONLY = {"sim2sim", "deploy"}  # run without torch (deploy imports it lazily, to export ONNX only)
 TORCH_FREE = {"sim2sim", "rotations"}  # never import torch (rotations: except torch_ops)
 TORCH_ROTATIONS = "mimiclab.rotations.torch_ops"
@@ -36,6 +38,11 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
     return names
+
+
+def test_every_subpackage_has_a_layer():
+    subpackages = {p.name for p in PKG.iterdir() if (p / "__init__.py").is_file()}
+    assert subpackages - set(ALLOWED) - TOP == set()
 
 
 MODULES = sorted(p for p in PKG.rglob("*.py") if p.relative_to(PKG).parts[0] in ALLOWED)
