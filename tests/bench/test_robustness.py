@@ -1,5 +1,5 @@
-"""``mimiclab bench robustness --quick`` on the CPU: two 1-iteration policies (joint-target GMT and the
-keypoint policy with symmetry) trained here, a real clip corrupted, retargeted, run in Isaac Lab and in
+"""``mimiclab bench robustness --quick`` on the CPU: three 1-iteration policies (joint-target GMT, the
+keypoint policy with and without symmetry) trained here, a real clip corrupted, retargeted, run in Isaac Lab and in
 sim2sim; the table, json, csv and png it writes; one-line errors."""
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def _one_line_error(res):
 
 @pytest.fixture(scope="module")
 def policies(tmp_path_factory) -> dict:
-    """Two policies trained 1 iteration on the CPU on the retargeted real walk: GMT and keypoints."""
+    """Three policies trained 1 iteration on the CPU on the retargeted real walk: GMT, keypoints with
+    symmetry (the task's default) and keypoints without (the documented override)."""
     if not CLIP.is_file():
         pytest.skip(f"real mocap not found at {CLIP}")
     from mimiclab.retarget.batch import retarget_files
@@ -52,19 +53,22 @@ def policies(tmp_path_factory) -> dict:
     results = retarget_files([str(CLIP)], str(ws / "g1"), RetargetSettings(), progress=False)
     assert all(r.ok for r in results), [r.error for r in results]
     runs = {}
-    for task, exp in (("Mimic-Track-G1", "g1_tracking"), ("Mimic-TrackKeypoints-G1", "g1_tracking_keypoints")):
+    for key, task, exp, extra in (("gmt", "Mimic-Track-G1", "g1_tracking", ()),
+                                  ("kp", "Mimic-TrackKeypoints-G1", "g1_tracking_keypoints", ()),
+                                  ("kp_nosym", "Mimic-TrackKeypoints-G1", "g1_tracking_keypoints",
+                                   ("agent.algorithm.symmetry_cfg=null",))):
         _ok(_mimiclab("train", "--task", task, "--motion", ws / "g1", "--num_envs", "4", "--max_iterations", "1",
-                      "--device", "cpu", cwd=ws))
-        (run,) = sorted((ws / "logs" / "rsl_rl" / exp).iterdir())
-        runs[task] = run
+                      "--device", "cpu", "--run_name", key, *extra, cwd=ws))
+        (run,) = sorted((ws / "logs" / "rsl_rl" / exp).glob(f"*_{key}"))
+        runs[key] = run
     return {"ws": ws, **runs}
 
 
 @pytest.fixture(scope="module")
 def quick(policies) -> dict:
     ws = policies["ws"]
-    res = _ok(_mimiclab("bench", "robustness", "--quick", "--policy", f"gmt={policies['Mimic-Track-G1']}",
-                        "--policy", policies["Mimic-TrackKeypoints-G1"], "--motion", CLIP, "-o", ws / "bench",
+    res = _ok(_mimiclab("bench", "robustness", "--quick", "--policy", f"gmt={policies['gmt']}",
+                        "--policy", policies["kp"], "--policy", policies["kp_nosym"], "--motion", CLIP, "-o", ws / "bench",
                         cwd=ws))
     return {"out": ws / "bench", "res": res}
 
@@ -74,16 +78,18 @@ def test_quick_writes_a_row_per_policy_simulator_corruption_and_severity(quick):
     data = json.loads((out / "robustness.json").read_text())
     rows = data["rows"]
     keys = {(r["policy"], r["simulator"], r["corruption"], r["severity"]) for r in rows}
-    expect = {(p, s, c, v) for p in ("gmt", "TrackKeypoints+sym") for s in ("isaac", "sim2sim")
+    expect = {(p, s, c, v) for p in ("gmt", "TrackKeypoints+sym", "TrackKeypoints-nosym") for s in ("isaac", "sim2sim")
               for c in QUICK_CORRUPTIONS for v in QUICK_SEVERITIES}
     assert keys == expect and len(rows) == len(expect)
     for r in rows:
         assert math.isfinite(r["mpkpe"]) and 0 < r["mpkpe"] < 5, r
         assert 0.0 <= r["success_rate"] <= 1.0
+        assert 0.0 < r["completion"] <= 1.0 and (r["completion"] == 1.0) >= (r["success_rate"] == 1.0)
         assert r["clips"] == 1
         assert (r["input_error_m"] == 0) == (r["severity"] == 0)
     assert {r["symmetry"] for r in rows if r["policy"] == "gmt"} == {False}
-    assert {r["symmetry"] for r in rows if r["policy"] != "gmt"} == {True}
+    assert {r["symmetry"] for r in rows if r["policy"] == "TrackKeypoints+sym"} == {True}
+    assert {r["symmetry"] for r in rows if r["policy"] == "TrackKeypoints-nosym"} == {False}
     # severity 0 is the same clean clip for every corruption
     clean = {(r["policy"], r["simulator"]): r["mpkpe"] for r in rows if r["severity"] == 0}
     assert all(r["mpkpe"] == clean[(r["policy"], r["simulator"])] for r in rows if r["severity"] == 0)
@@ -97,7 +103,8 @@ def test_quick_writes_a_row_per_policy_simulator_corruption_and_severity(quick):
         assert len(list(csv.DictReader(f))) == len(expect)
     png = (out / "robustness.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    for sub in ("eval/gmt", "sim2sim/gmt", "eval/TrackKeypoints+sym", "sim2sim/TrackKeypoints+sym"):
+    for sub in ("eval/gmt", "sim2sim/gmt", "eval/TrackKeypoints+sym", "sim2sim/TrackKeypoints+sym",
+                "eval/TrackKeypoints-nosym", "sim2sim/TrackKeypoints-nosym"):
         assert (out / sub / "metrics.json").is_file(), sub
 
 
@@ -117,7 +124,7 @@ def test_corrupted_clips_really_differ_from_the_clean_one(quick):
 
 
 def test_bad_input_is_a_one_line_error(policies, tmp_path):
-    run = policies["Mimic-Track-G1"]
+    run = policies["gmt"]
     line = _one_line_error(_mimiclab("bench", "robustness", "--policy", tmp_path / "nope", "--motion", CLIP,
                                      cwd=tmp_path))
     assert "nope" in line

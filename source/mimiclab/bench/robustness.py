@@ -14,8 +14,9 @@ files in Isaac Lab (``mimiclab eval`` in a subprocess: one simulation per proces
 (``run_sim2sim`` on the policy's exported folder).
 
 Per (policy, simulator, corruption, severity), over clips: ``success_rate`` (clips tracked to
-their end) and ``mpkpe`` [m] (mean tracked-body position error against the reference the policy was
-given, i.e. the corrupted clip); severity 0 is the clean clip (the same numbers in every
+their end), ``completion`` (the mean fraction of each clip's duration tracked before a termination)
+and ``mpkpe`` [m] (mean tracked-body position error against the reference the policy was given, i.e.
+the corrupted clip, over the tracked part only: read it beside ``completion``); severity 0 is the clean clip (the same numbers in every
 corruption's row). Also per row ``input_error_m``: the mean role-position change the corruption made
 to the human motion (frame by frame over the common length), and ``reference_error_m``: the mean
 G1 body-position change it made to the retargeted reference (after the best-fit yaw + translation:
@@ -25,8 +26,8 @@ robust to.
 Output folder: ``motions/`` (the G1 files, ``<clip>__<corruption>__s<severity>.npz``, the clean one
 ``<clip>__clean__s0.npz``), ``eval/<policy>/`` and ``sim2sim/<policy>/`` (the metrics.json of each
 run), ``robustness.json`` (settings + rows), ``robustness.md`` (the table), ``robustness.csv`` and
-``robustness.png`` (one panel per corruption: MPKPE vs severity, a line per policy × simulator, the
-success rate annotated).
+``robustness.png`` (per corruption two panels, MPKPE and tracked fraction vs severity, a line per
+policy × simulator, the success rate annotated).
 """
 
 from __future__ import annotations
@@ -214,6 +215,11 @@ def run_mujoco(policy: Policy, files: list[Path], out: Path) -> dict:
     return run_sim2sim(policy.exported, [str(f) for f in files], out, progress=False)
 
 
+def _completion(clip: dict) -> float:
+    """The fraction of a clip's duration tracked before a termination (1 for a clip tracked to its end)."""
+    return 1.0 if clip["success"] else min(float(clip["tracked_s"]) / float(clip["duration_s"]), 1.0)
+
+
 def _by_file(report: dict) -> dict[str, dict]:
     return {Path(c["path"]).stem if "path" in c else name: c for name, c in report["clips"].items()}
 
@@ -304,6 +310,7 @@ def bench_robustness(policies: list[str], motion: list[str] | None = None, outpu
                     rows.append({"policy": p.label, "task": p.task, "symmetry": p.symmetry, "simulator": sim,
                                  "corruption": corr, "severity": s, "clips": len(got),
                                  "success_rate": float(np.mean([bool(g["success"]) for g in got])),
+                                 "completion": float(np.mean([_completion(g) for g in got])),
                                  "mpkpe": float(np.mean([g["mpkpe"] for g in got])),
                                  "input_error_m": float(np.mean([c[0] for c in ch])),
                                  "reference_error_m": float(np.mean([c[1] for c in ch]))})
@@ -317,17 +324,18 @@ def bench_robustness(policies: list[str], motion: list[str] | None = None, outpu
     return rows
 
 
-ROW_FIELDS = ("policy", "simulator", "corruption", "severity", "success_rate", "mpkpe", "input_error_m",
+ROW_FIELDS = ("policy", "simulator", "corruption", "severity", "success_rate", "completion", "mpkpe", "input_error_m",
               "reference_error_m")
 
 
 def format_table(rows: list[dict]) -> str:
     """A Markdown table, a row per (policy, simulator, corruption, severity)."""
-    head = ("policy", "simulator", "corruption", "severity", "success", "MPKPE [m]", "input Δ [m]", "reference Δ [m]")
+    head = ("policy", "simulator", "corruption", "severity", "success", "tracked", "MPKPE [m]", "input Δ [m]",
+            "reference Δ [m]")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         lines.append(f"| {r['policy']} | {r['simulator']} | {r['corruption']} | {r['severity']} | "
-                     f"{r['success_rate']:.2f} | {r['mpkpe']:.4f} | {r['input_error_m']:.4f} | "
+                     f"{r['success_rate']:.2f} | {r['completion']:.2f} | {r['mpkpe']:.4f} | {r['input_error_m']:.4f} | "
                      f"{r['reference_error_m']:.4f} |")
     return "\n".join(lines)
 
@@ -338,8 +346,9 @@ def write_outputs(out: Path, settings: dict, rows: list[dict]) -> None:
 
     atomic_write(out / "robustness.json",
                  lambda f: f.write(json.dumps({"settings": settings, "rows": rows}, indent=2).encode()))
-    md = ("# mimiclab bench robustness\n\nsuccess: fraction of clips tracked to their end; MPKPE: mean tracked-body "
-          "error against the (corrupted) reference; input Δ / reference Δ: how much the corruption changed the "
+    md = ("# mimiclab bench robustness\n\nsuccess: fraction of clips tracked to their end; tracked: mean fraction "
+          "of each clip's duration tracked before a termination; MPKPE: mean tracked-body error against the "
+          "(corrupted) reference over the tracked part; input Δ / reference Δ: how much the corruption changed the "
           "human motion / the retargeted G1 reference. Severity 0 = clean.\n\n" + format_table(rows) + "\n")
     atomic_write(out / "robustness.md", lambda f: f.write(md.encode()))
     buf = io.StringIO()
@@ -351,8 +360,8 @@ def write_outputs(out: Path, settings: dict, rows: list[dict]) -> None:
 
 
 def plot(rows: list[dict], path: Path) -> Path:
-    """One panel per corruption: MPKPE vs severity, a line per policy × simulator (success rate as
-    the marker's label)."""
+    """Per corruption two panels against severity: MPKPE [m] (upper) and the tracked fraction of the
+    clip (lower, the success rate as the marker's label); a line per policy × simulator."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -363,26 +372,34 @@ def plot(rows: list[dict], path: Path) -> Path:
     corrs = list(dict.fromkeys(r["corruption"] for r in rows))
     ncol = min(3, len(corrs))
     nrow = math.ceil(len(corrs) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    fig, axes = plt.subplots(2 * nrow, ncol, figsize=(4.2 * ncol, 2.6 * 2 * nrow), squeeze=False)
     lines = list(dict.fromkeys((r["policy"], r["simulator"]) for r in rows))
-    for ax, corr in zip(axes.flat, corrs):
+    severities = sorted({r["severity"] for r in rows})
+    for k, corr in enumerate(corrs):
+        top, bottom = axes[2 * (k // ncol), k % ncol], axes[2 * (k // ncol) + 1, k % ncol]
         for pol, sim in lines:
             rs = sorted((r for r in rows if r["corruption"] == corr and r["policy"] == pol and r["simulator"] == sim),
                         key=lambda r: r["severity"])
-            x, y = [r["severity"] for r in rs], [r["mpkpe"] for r in rs]
-            ax.plot(x, y, "o-" if sim == "isaac" else "s--", label=f"{pol} / {sim}")
+            x = [r["severity"] for r in rs]
+            style = "o-" if sim == "isaac" else "s--"
+            top.plot(x, [r["mpkpe"] for r in rs], style, label=f"{pol} / {sim}")
+            bottom.plot(x, [r["completion"] for r in rs], style)
             for r in rs:
-                ax.annotate(f"{r['success_rate']:.0%}", (r["severity"], r["mpkpe"]), fontsize=7,
-                            textcoords="offset points", xytext=(3, 3))
-        ax.set_title(corr)
-        ax.set_xlabel("severity")
-        ax.set_ylabel("MPKPE [m]")
-        ax.set_xticks(sorted({r["severity"] for r in rows}))
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(corrs):]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("tracking under motion corruptions (labels: success rate)")
+                bottom.annotate(f"{r['success_rate']:.0%}", (r["severity"], r["completion"]), fontsize=7,
+                                textcoords="offset points", xytext=(3, 3))
+        top.set_title(corr)
+        top.set_ylabel("MPKPE [m]")
+        bottom.set_ylabel("tracked fraction")
+        bottom.set_ylim(-0.05, 1.1)
+        bottom.set_xlabel("severity")
+        for ax in (top, bottom):
+            ax.set_xticks(severities)
+            ax.grid(alpha=0.3)
+    for k in range(len(corrs), nrow * ncol):
+        axes[2 * (k // ncol), k % ncol].axis("off")
+        axes[2 * (k // ncol) + 1, k % ncol].axis("off")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("tracking under motion corruptions (lower panels: success rate as labels)")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
