@@ -68,10 +68,11 @@ def step_errors(cmd) -> dict:
     }
 
 
-def load_actor_state(checkpoint: str | os.PathLike, device: str) -> dict:
+def load_actor_state(checkpoint: str | os.PathLike, device: str, student_as_actor: bool = True) -> dict:
     """The checkpoint's dict (``torch.load(weights_only=True)``); EvalError when missing or unreadable.
     A distilled student's checkpoint (rsl_rl Distillation) gives its ``student_state_dict`` as the
-    ``actor_state_dict``: the student has the PPO actor's layers."""
+    ``actor_state_dict`` (the student has the PPO actor's layers) unless `student_as_actor` is False,
+    when it is refused as one."""
     import torch
 
     path = Path(checkpoint)
@@ -81,10 +82,12 @@ def load_actor_state(checkpoint: str | os.PathLike, device: str) -> dict:
         data = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is a one-line user error
         raise EvalError(f"checkpoint {checkpoint}: not a readable rsl_rl checkpoint ({type(e).__name__}: {e})") from e
-    if isinstance(data, dict) and "actor_state_dict" not in data and "student_state_dict" in data:
+    student = isinstance(data, dict) and "actor_state_dict" not in data and "student_state_dict" in data
+    if student and student_as_actor:
         data = {**data, "actor_state_dict": data["student_state_dict"]}
     if not isinstance(data, dict) or "actor_state_dict" not in data:
-        raise EvalError(f"checkpoint {checkpoint}: no actor_state_dict (not an rsl_rl 5 PPO checkpoint)")
+        what = "a distilled student" if student else "not an rsl_rl 5 PPO checkpoint"
+        raise EvalError(f"checkpoint {checkpoint}: no actor_state_dict ({what})")
     return data
 
 

@@ -143,9 +143,10 @@ def check_teacher(checkpoint: str, task: str) -> str:
     import json
 
     import gymnasium as gym
-    import torch
     from isaaclab.cli import load_external_tasks
     from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
+
+    from mimiclab.rl.eval import EvalError, load_actor_state
 
     load_external_tasks()
     if task not in gym.registry:
@@ -154,15 +155,10 @@ def check_teacher(checkpoint: str, task: str) -> str:
         with_teacher = sorted(t for t, s in gym.registry.items() if t.startswith("Mimic-") and DISTILLATION_AGENT in s.kwargs)
         raise TrainError(f"{task} has no teacher-student distillation (tasks that have one: {', '.join(with_teacher)})")
     path = Path(checkpoint).expanduser()
-    if not path.is_file():
-        raise TrainError(f"--teacher {checkpoint}: no such file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is a one-line user error
-        raise TrainError(f"--teacher {checkpoint}: not a readable rsl_rl checkpoint ({type(e).__name__})") from e
-    if not isinstance(state, dict) or "actor_state_dict" not in state:
-        what = "a distilled student" if isinstance(state, dict) and "student_state_dict" in state else "not PPO"
-        raise TrainError(f"--teacher {checkpoint}: no actor_state_dict ({what}); pass a PPO checkpoint of the teacher")
+        load_actor_state(path, "cpu", student_as_actor=False)
+    except EvalError as e:
+        raise TrainError(f"--teacher: {e}; pass a PPO checkpoint of the teacher") from None
     teacher_group = getattr(parse_env_cfg(task, device="cpu", num_envs=1).observations, "teacher", None)
     want = [n for n, t in vars(teacher_group).items() if hasattr(t, "func")] if teacher_group is not None else []
     contract = path.parent / "contract.json"

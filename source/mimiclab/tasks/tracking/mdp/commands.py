@@ -295,9 +295,10 @@ class MotionCommand(CommandTerm):
             self.metrics["sampling_entropy"][:] = self.sampler.metrics()["sampling_entropy"]
 
     def _update_command(self):
-        """Nothing to advance: the reference time follows the step counter (module docstring). The
-        sampler's statistics take this step's finished episodes (one collective per step)."""
-        self._version += 1  # the step counter advanced
+        """Nothing to advance: the reference time follows the step counter (module docstring), and
+        the cached reference is keyed on it (resets bump ``_version`` themselves), so the rewards'
+        reference serves this step's observations. The sampler's statistics take this step's finished
+        episodes (one collective per step)."""
         self.sampler.flush()
 
     def _resample_command(self, env_ids: Sequence[int] | slice):

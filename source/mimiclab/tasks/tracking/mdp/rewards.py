@@ -5,6 +5,7 @@ tracked bodies. Positions [m], orientations as rotation angles [rad], velocities
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import torch
@@ -53,6 +54,12 @@ def keypoint_weights(body_names, weights: dict[str, float] | None) -> torch.Tens
     return torch.tensor([float(weights.get(b, 1.0)) for b in body_names])
 
 
+@functools.lru_cache(maxsize=16)
+def _weight_tensor(body_names: tuple[str, ...], weights: tuple[tuple[str, float], ...], device: str) -> torch.Tensor:
+    """``keypoint_weights`` on `device`, built once per (bodies, weights, device): the reward runs every step."""
+    return keypoint_weights(body_names, dict(weights)).to(device)
+
+
 def motion_keypoint_pos_exp(env: ManagerBasedRLEnv, std: float, weights: dict[str, float] | None = None,
                             command_name: str = "motion") -> torch.Tensor:
     """exp(−Σ_b w_b |p_ref,b − p_b|² / (Σ_b w_b · std²)) (N,): the keypoint-weighted body position
@@ -60,7 +67,7 @@ def motion_keypoint_pos_exp(env: ManagerBasedRLEnv, std: float, weights: dict[st
     others 1). So a perfect match gives 1, and an offset d on one body of weight w alone gives
     exp(−w·d² / (W·std²)), W the sum of the weights."""
     c = _cmd(env, command_name)
-    w = keypoint_weights(c.body_names, weights).to(c.robot_body_pos_w.device)
+    w = _weight_tensor(tuple(c.body_names), tuple(sorted((weights or {}).items())), str(c.robot_body_pos_w.device))
     err = (c.body_pos_relative_w - c.robot_body_pos_w).square().sum(-1)  # (N,B)
     return torch.exp(-(err * w).sum(-1) / (w.sum() * std**2))
 
