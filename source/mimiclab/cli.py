@@ -52,6 +52,10 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     box = _box_args(args)
     options = _source_options(args)
     settings = RetargetSettings(fps=args.fps, skeleton=args.skeleton, device=args.device, backend=args.backend)
+    if args.smooth is not None:
+        if not (math.isfinite(args.smooth) and args.smooth >= 0):
+            raise CliError(f"--smooth must be a finite number of frames >= 0, got {args.smooth}")
+        settings.smoothing_frames = args.smooth
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     workers = default_workers(len(args.inputs)) if args.workers is None else args.workers
@@ -333,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", default="auto", choices=["auto", "bvh", "keypoints", "amass", "g1csv", "npz"],
                    help="input format (default: detected from the extension and content)")
     r.add_argument("--fps", type=float, default=50.0, help="output frame rate (default: 50)")
+    r.add_argument("--smooth", type=float, metavar="FRAMES",
+                   help="Gaussian sigma of the low-pass on the human joint positions before IK, in output frames "
+                        "(default: RetargetSettings.smoothing_frames, 1; 0: off; noisy video or estimated "
+                        "keypoints: 2-4)")
     _add_source_arguments(r)
     r.add_argument("--device", default="cpu", help="IK device: cpu or cuda")
     r.add_argument("--backend", default="auto", choices=["auto", "cpp", "cuda", "warp", "torch"],
