@@ -96,6 +96,10 @@ def test_quick_writes_a_row_per_policy_simulator_corruption_and_severity(quick):
     assert data["settings"]["quick"] and data["settings"]["corruptions"] == list(QUICK_CORRUPTIONS)
 
     table = (out / "robustness.md").read_text()
+    # 1-iteration policies track no clip to its end: the table and stderr say so, naming each policy
+    assert not any(r["success_rate"] > 0 for r in rows if r["severity"] == 0)
+    warning = next(ln for ln in quick["res"].stderr.splitlines() if "warning:" in ln)
+    assert all(p in warning and p in table.split("|")[0] for p in ("gmt", "TrackKeypoints+sym", "TrackKeypoints-nosym"))
     assert len([ln for ln in table.splitlines() if ln.startswith("| gmt ") or ln.startswith("| TrackKeypoints")]) \
         == len(expect)
     assert "| gmt | sim2sim | drift | 2 |" in table and "| gmt | sim2sim | drift | 2 |" in quick["res"].stdout
@@ -136,3 +140,11 @@ def test_bad_input_is_a_one_line_error(policies, tmp_path):
     line = _one_line_error(_mimiclab("bench", "robustness", "--policy", run, "--motion", bad, cwd=tmp_path))
     assert "broken.bvh" in line and "unreadable clip" in line
     assert not (tmp_path / "robustness_out" / "robustness.json").exists()
+
+
+def test_untrained_policies_are_those_tracking_no_clean_clip():
+    from mimiclab.bench.robustness import untrained_policies
+
+    rows = [{"policy": "a", "severity": 0, "success_rate": 0.0}, {"policy": "a", "severity": 2, "success_rate": 1.0},
+            {"policy": "b", "severity": 0, "success_rate": 0.0}, {"policy": "b", "severity": 0, "success_rate": 0.5}]
+    assert untrained_policies(rows) == ["a"]

@@ -340,16 +340,30 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def untrained_policies(rows: list[dict]) -> list[str]:
+    """Policies that track no clean clip to its end in any simulator: their rows measure the
+    pipeline, not robustness (a warning in the table and on stderr)."""
+    pols = dict.fromkeys(r["policy"] for r in rows)
+    return [p for p in pols if not any(r["success_rate"] > 0 for r in rows if r["policy"] == p and r["severity"] == 0)]
+
+
 def write_outputs(out: Path, settings: dict, rows: list[dict]) -> None:
     """robustness.json / .md / .csv / .png, each written atomically."""
     from mimiclab.motion.format import atomic_write
+
+    weak = untrained_policies(rows)
+    warning = (f"**Warning:** {', '.join(weak)} track(s) no clean clip to its end: for these the figures measure "
+               "the pipeline, not robustness (train longer).\n\n" if weak else "")
+    if weak:
+        print(f"mimiclab bench robustness: warning: {', '.join(weak)} track(s) no clean clip to its end; their "
+              "figures measure the pipeline, not robustness", file=sys.stderr)
 
     atomic_write(out / "robustness.json",
                  lambda f: f.write(json.dumps({"settings": settings, "rows": rows}, indent=2).encode()))
     md = ("# mimiclab bench robustness\n\nsuccess: fraction of clips tracked to their end; tracked: mean fraction "
           "of each clip's duration tracked before a termination; MPKPE: mean tracked-body error against the "
           "(corrupted) reference over the tracked part; input Δ / reference Δ: how much the corruption changed the "
-          "human motion / the retargeted G1 reference. Severity 0 = clean.\n\n" + format_table(rows) + "\n")
+          "human motion / the retargeted G1 reference. Severity 0 = clean.\n\n" + warning + format_table(rows) + "\n")
     atomic_write(out / "robustness.md", lambda f: f.write(md.encode()))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=ROW_FIELDS, extrasaction="ignore", lineterminator="\n")
