@@ -28,7 +28,7 @@ from mimiclab.retarget.sources.keypoint_layouts import MEDIAPIPE33_JOINTS
 from mimiclab.retarget.sources.keypoints import npz_bytes
 from mimiclab.video_pose.estimate import RawPose, run_blazepose
 from mimiclab.video_pose.filtering import OneEuroParams, one_euro
-from mimiclab.video_pose.inputs import input_kind
+from mimiclab.video_pose.inputs import gif_without_durations, input_kind
 
 MEDIAPIPE_TO_Y_UP = np.array([1.0, -1.0, -1.0])
 """MediaPipe world (x right, y down, z away from the camera) → Y-up (x right, y up, z toward the camera)."""
@@ -70,6 +70,9 @@ def keypoint_fields(raw: RawPose, kind: str, source: str, opts: KeypointOptions)
         fps = DEFAULT_FPS
         if kind != "image":
             warnings.append(f"{source}: no frame rate known: assumed {DEFAULT_FPS:g} fps (pass --fps)")
+    elif opts.fps is None and gif_without_durations(source):
+        warnings.append(f"{source}: the GIF states no frame durations: read at the decoder's fallback "
+                        f"{fps:g} fps (pass --fps)")
     det = raw.detected
     conf = np.where(det[:, None], np.clip(raw.visibility, 0, 1) * np.clip(raw.presence, 0, 1), 0.0)
     world = raw.world * MEDIAPIPE_TO_Y_UP

@@ -20,3 +20,23 @@ def input_kind(path: str | Path) -> str:
     if not p.is_file():
         raise ValueError(f"{path}: no such file or folder")
     return "image" if p.suffix.lower() in IMAGE_SUFFIXES else "video"
+
+
+def gif_without_durations(path: str | Path) -> bool:
+    """True for an animated GIF none of whose frames states a duration: the video decoder then reads
+    it at its own fallback rate (10 fps in OpenCV), which is a guess. False for anything else,
+    including files Pillow cannot open (the video reader reports those)."""
+    p = Path(path)
+    if p.suffix.lower() != ".gif" or not p.is_file():
+        return False
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(p) as im:
+            durations = []
+            for i in range(getattr(im, "n_frames", 1)):
+                im.seek(i)
+                durations.append(float(im.info.get("duration") or 0.0))
+    except (UnidentifiedImageError, OSError, EOFError):
+        return False
+    return not any(d > 0 for d in durations)
