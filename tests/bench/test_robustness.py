@@ -148,3 +148,16 @@ def test_untrained_policies_are_those_tracking_no_clean_clip():
     rows = [{"policy": "a", "severity": 0, "success_rate": 0.0}, {"policy": "a", "severity": 2, "success_rate": 1.0},
             {"policy": "b", "severity": 0, "success_rate": 0.0}, {"policy": "b", "severity": 0, "success_rate": 0.5}]
     assert untrained_policies(rows) == ["a"]
+
+
+def test_mean_change_with_align_ignores_a_global_heading_and_origin():
+    from mimiclab.bench.robustness import _mean_change
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(10, 14, 3))
+    c, s = np.cos(1.1), np.sin(1.1)
+    b = a @ np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]).T + np.array([0.4, -0.3, 0.0])
+    assert _mean_change(a, b, align=True) < 1e-9
+    assert _mean_change(a, b) > 0.5  # without the fit the same motion moved
+    b[:, :, 2] += 0.05  # a height change is not fitted away
+    assert _mean_change(a, b, align=True) == pytest.approx(0.05)

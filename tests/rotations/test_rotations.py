@@ -285,3 +285,14 @@ def test_torch_ops_on_cuda_match_cpu():
         got = getattr(T, name)(*(x.cuda() for x in args))
         assert got.is_cuda, name
         torch.testing.assert_close(got.cpu(), getattr(T, name)(*args), rtol=0, atol=2e-6, msg=name)
+
+
+@pytest.mark.parametrize("yaw", [0.7, -2.5, 3.0])
+def test_best_fit_yaw_recovers_a_known_heading(yaw):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(40, 3))
+    c, s = math.cos(yaw), math.sin(yaw)
+    b = a @ np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]).T + np.array([1.5, -2.0, 0.0])
+    b[:, 2] += rng.normal(size=40)  # heights do not enter the fit
+    assert R.best_fit_yaw(a, b) == pytest.approx(yaw, abs=1e-12)
+    assert R.best_fit_yaw(b, a) == pytest.approx(-yaw, abs=1e-12)

@@ -47,6 +47,7 @@ import numpy as np
 
 from mimiclab.bench.corruptions import CORRUPTIONS, MAX_SEVERITY, SEVERITIES, RoleMotion, apply_corruption
 from mimiclab.bench.corruptions import CorruptionError, check_corruption
+from mimiclab.rotations.numpy_ops import best_fit_yaw
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_MOTION_DIR = REPO.parent / "shared" / "data" / "bvh"  # the real clips beside the clone
@@ -187,8 +188,7 @@ def _mean_change(a: np.ndarray, b: np.ndarray, align: bool = False) -> float:
     a, b = a[:n].reshape(-1, 3), b[:n].reshape(-1, 3)
     if align:
         ca, cb = a.mean(0), b.mean(0)
-        pa, pb = a[:, :2] - ca[:2], b[:, :2] - cb[:2]
-        yaw = math.atan2(float(np.sum(pa[:, 0] * pb[:, 1] - pa[:, 1] * pb[:, 0])), float(np.sum(pa * pb)))
+        yaw = best_fit_yaw(a, b)
         c, s = math.cos(yaw), math.sin(yaw)
         a = (a - ca) @ np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]).T + np.array([cb[0], cb[1], ca[2]])
     return float(np.linalg.norm(a - b, axis=-1).mean())
