@@ -311,10 +311,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _write_json_atomic(path: Path, data: object) -> None:
-    from mimiclab.motion.format import atomic_write
+    from mimiclab.motion.format import atomic_write_bytes
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: f.write(json.dumps(data, indent=2).encode()))
+    atomic_write_bytes(path, json.dumps(data, indent=2).encode())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mimiclab.retarget.sources._atomic import atomic_write_bytes
+from mimiclab.motion.format import atomic_write_bytes
 from mimiclab.retarget.sources.keypoint_layouts import MEDIAPIPE33_JOINTS
 from mimiclab.retarget.sources.keypoints import npz_bytes
 from mimiclab.video_pose.estimate import RawPose, run_blazepose

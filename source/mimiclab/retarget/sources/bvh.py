@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mimiclab.motion.format import atomic_write_bytes
 from mimiclab.retarget.human_motion import HumanMotion
-from mimiclab.retarget.sources._atomic import atomic_write_bytes
 from mimiclab.rotations.numpy_ops import euler_from_matrix, matrix_from_euler, quat_from_matrix
 
 CHANNEL_NAMES = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")

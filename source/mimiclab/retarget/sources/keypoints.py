@@ -38,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mimiclab.motion.format import atomic_write_bytes
 from mimiclab.motion.input_warning import warn_input
 from mimiclab.retarget.human_motion import HumanMotion
-from mimiclab.retarget.sources._atomic import atomic_write_bytes
 
 from mimiclab.retarget.sources.keypoint_layouts import (  # noqa: F401  (re-exported)
     COCO17_JOINTS, COUNT_TO_LAYOUT, H36M17_JOINTS, H36M17_OFFICIAL_JOINTS, H36M17_PARENTS, KNOWN_COUNTS, LAYOUTS,
