@@ -272,12 +272,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     return path
 
 
-
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
     """``atomic_write`` of `payload`, with the parent folder created first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda f: f.write(payload))
+
 
 def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     """An uncompressed npz (what np.savez writes) with fixed member timestamps and order."""

@@ -271,13 +271,13 @@ def yaw_quat(q: np.ndarray) -> np.ndarray:
     return np.stack((np.cos(yaw / 2), zero, zero, np.sin(yaw / 2)), axis=-1)
 
 
-
 def best_fit_yaw(a: np.ndarray, b: np.ndarray) -> float:
     """The rotation angle [rad] about world z that best maps points a (N,3) onto b (N,3) in the
     least-squares sense once both are centred (planar Procrustes on x, y; z is ignored)."""
     pa = _f64(a)[:, :2] - _f64(a)[:, :2].mean(0)
     pb = _f64(b)[:, :2] - _f64(b)[:, :2].mean(0)
     return float(np.arctan2(np.sum(pa[:, 0] * pb[:, 1] - pa[:, 1] * pb[:, 0]), np.sum(pa * pb)))
+
 
 # --------------------------------------------------------------------------------------------
 # velocities of sampled trajectories (the convention of motion files, ``mimiclab.motion.format``)

@@ -33,10 +33,10 @@ def gif_without_durations(path: str | Path) -> bool:
 
     try:
         with Image.open(p) as im:
-            durations = []
             for i in range(getattr(im, "n_frames", 1)):
                 im.seek(i)
-                durations.append(float(im.info.get("duration") or 0.0))
+                if float(im.info.get("duration") or 0.0) > 0:
+                    return False  # one stated duration is enough: the decoder has a rate
     except (UnidentifiedImageError, OSError, EOFError):
         return False
-    return not any(d > 0 for d in durations)
+    return True
