@@ -249,3 +249,20 @@ def test_smooth_option_low_passes_noisy_keypoints(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--smooth must be a finite number of frames >= 0" in err[0], err
     assert not (tmp_path / "bad").exists()
+
+
+def test_summary_table_names_every_clip_in_full():
+    from mimiclab.retarget.batch import FileResult, summary_table
+
+    long = "dataset-2_walk-turn-left_normal_001"  # longer than the old 34-character column
+    q = {"keypoint_error_mean_m": 0.02, "joint_limit_violation_frames": 0.0, "joint_jumps": 0,
+         "joint_speed_saturation_frames": 0.0, "twisted_frames": 0.0, "penetration_frames": 0.0,
+         "foot_sliding_left_m_s": 0.01, "foot_sliding_right_m_s": 0.01, "self_collision_frames": 0.0,
+         "failed_bounds": []}
+    table = summary_table([FileResult("a.bvh", long, True, frames=10, seconds=0.1, quality=q),
+                           FileResult("b.bvh", long + "_broken", False, error="not a BVH")])
+    rows = table.splitlines()
+    assert rows[1].split()[0] == long and rows[1].split()[-1] == "pass"
+    assert rows[2].startswith(long + "_broken FAILED: not a BVH")
+    assert rows[0].index("frames") + len("frames") == rows[1].index(" 10 ") + 3  # columns stay aligned
+    assert "warm-up" in rows[-1]

@@ -136,18 +136,19 @@ def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, 
 
 def summary_table(results: list[FileResult]) -> str:
     """One line per file: frames, the bounded quality figures, pass/fail, or the error."""
-    lines = [f"{'clip':<34} {'frames':>6} {'kp mm':>6} {'limits':>6} {'jumps':>5} {'sat':>6} {'twist':>6} "
+    width = max([len("clip"), *(len(r.name) for r in results)])  # names in full: they say which clip
+    lines = [f"{'clip':<{width}} {'frames':>6} {'kp mm':>6} {'limits':>6} {'jumps':>5} {'sat':>6} {'twist':>6} "
              f"{'pen':>6} {'slide L':>7} {'slide R':>7} {'selfcol':>7} {'s':>6}  verdict"]
     for r in results:
         if not r.ok:
-            lines.append(f"{r.name:<34} FAILED: {r.error}")
+            lines.append(f"{r.name:<{width}} FAILED: {r.error}")
             continue
         q = r.quality or {}
         kp = q.get("keypoint_error_mean_m")
         nan = float("nan")
         failed = q.get("failed_bounds", [])
         lines.append(
-            f"{r.name[:34]:<34} {r.frames:>6} {'' if kp is None else f'{kp * 1e3:.1f}':>6} "
+            f"{r.name:<{width}} {r.frames:>6} {'' if kp is None else f'{kp * 1e3:.1f}':>6} "
             f"{q['joint_limit_violation_frames']:>6.3f} {q['joint_jumps']:>5} "
             f"{q.get('joint_speed_saturation_frames', nan):>6.3f} {q.get('twisted_frames', nan):>6.3f} "
             f"{q['penetration_frames']:>6.3f} {q.get('foot_sliding_left_m_s', nan):>7.3f} "
@@ -156,5 +157,6 @@ def summary_table(results: list[FileResult]) -> str:
     ok = sum(r.ok for r in results)
     passed = sum(r.ok and not (r.quality or {}).get("failed_bounds") for r in results)
     lines.append(f"{ok} of {len(results)} clips retargeted, {passed} within the quality bounds "
-                 "(mimiclab.retarget.quality.QUALITY_BOUNDS)")
+                 "(mimiclab.retarget.quality.QUALITY_BOUNDS); s: wall seconds per clip, each process's first "
+                 "clip including its one-time warm-up (imports, kernel caches)")
     return "\n".join(lines)
