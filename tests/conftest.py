@@ -100,3 +100,23 @@ class _AffineNormalizer:
                 return (x - self.mean) / self.std
 
         return Norm()
+
+
+@pytest.fixture(scope="session")
+def zero_actor_checkpoint(tmp_path_factory):
+    """model_0.pt of an untrained 248→29 rsl_rl MLPModel actor (the tracking runner's layout) whose output
+    layer is zero: action = the task's reference offset, i.e. PD onto the next reference frame. It
+    tracks a gentle clip to its end and falls on a hard one, with no training run."""
+    import torch
+    from rsl_rl.models import MLPModel
+    from tensordict import TensorDict
+
+    torch.manual_seed(0)
+    obs = TensorDict({"policy": torch.zeros(2, 248)}, batch_size=[2])
+    actor = MLPModel(obs, {"actor": ["policy"]}, "actor", 29, [512, 256, 128], "elu", True,
+                     {"class_name": "GaussianDistribution", "init_std": 1.0})
+    torch.nn.init.zeros_(actor.mlp[-1].weight)
+    torch.nn.init.zeros_(actor.mlp[-1].bias)
+    path = tmp_path_factory.mktemp("zero_actor_run") / "model_0.pt"
+    torch.save({"actor_state_dict": actor.state_dict(), "iter": 0}, path)
+    return path

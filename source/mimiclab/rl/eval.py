@@ -15,6 +15,9 @@ Metrics: ``mimiclab.deploy.metrics`` (names, units and meanings shared with sim2
 Per clip also: ``frames`` (clip length), ``duration_s``, ``steps`` (control steps evaluated) and
 ``tracked_s`` (time tracked before the episode ended). Tracked bodies are the task's (14, anchor
 torso_link); end effectors: ``END_EFFECTORS``. The reference is the task's own (env origin added).
+
+The rollout itself is ``run_rollout`` (with ``RolloutObserver`` hooks): ``mimiclab.rl.executed``
+runs the same loop and records what the robot executed.
 """
 
 from __future__ import annotations
@@ -91,12 +94,27 @@ def load_actor_state(checkpoint: str | os.PathLike, device: str, student_as_acto
     return data
 
 
-def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.PathLike], device: str = "cpu",
-             num_envs: int | None = None, output_dir: str | os.PathLike | None = None,
-             task: str | None = None) -> dict:
-    """Run the policy of `checkpoint` on every clip of `motion_paths` (files, folders, globs); returns
-    ``{"checkpoint", "task", "device", "units", "overall": {...}, "clips": {name: {...}}}`` (module
-    docstring) and writes it to ``output_dir/metrics.json`` when `output_dir` is given."""
+class RolloutObserver:
+    """Hooks into the evaluation rollout (``run_rollout``); every method is optional (no-op here).
+
+    ``begin(cmd, env_ids)``: the envs `env_ids` (list[int]) were just reset onto t = 0 of their clip
+    (``cmd.clip_ids``), before any physics of their new episode. ``step(cmd)``: after the physics of
+    a control step, before any reset (robot and reference at the same t). ``end(env_id, clip, result)``:
+    env `env_id`'s episode of clip index `clip` ended and is the one reported (its ``result`` dict)."""
+
+    def begin(self, cmd, env_ids: list[int]) -> None:
+        pass
+
+    def step(self, cmd) -> None:
+        pass
+
+    def end(self, env_id: int, clip: int, result: dict) -> None:
+        pass
+
+
+def prepare_rollout(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.PathLike], device: str,
+                    num_envs: int | None, task: str | None) -> tuple[list[Path], dict, str]:
+    """Checked inputs of a rollout: (motion files, checkpoint dict, task); EvalError on bad input."""
     files = expand_motion_args(motion_paths)
     state = load_actor_state(checkpoint, device)
     if task is None:
@@ -105,14 +123,21 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         task = task_for_checkpoint(state, checkpoint_path=checkpoint)
     if num_envs is not None and num_envs < 1:
         raise EvalError(f"num_envs must be positive, got {num_envs}")
-    if output_dir is not None:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    return files, state, task
 
+
+def run_rollout(checkpoint: str | os.PathLike, files: Sequence[Path], state: dict, task: str, device: str = "cpu",
+                num_envs: int | None = None, observer: RolloutObserver | None = None,
+                command: str = "eval") -> tuple[dict, tuple[str, ...]]:
+    """The evaluation rollout (module docstring) of `checkpoint` (loaded: `state`) in `task` on `files`;
+    returns ({clip name: per-clip result}, metric names). `observer` sees every step (RolloutObserver);
+    `command` names the caller in the note printed when the run has no contract."""
     import gymnasium as gym
     import torch
     from isaaclab.cli import load_external_tasks
     from isaaclab_tasks.utils.parse_cfg import parse_env_cfg
 
+    observer = observer if observer is not None else RolloutObserver()
     load_external_tasks()
     if task not in gym.registry:
         raise EvalError(f"unknown task '{task}'")
@@ -132,8 +157,8 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         from mimiclab.rl.export import check_checkpoint_contract, make_runner
 
         if check_checkpoint_contract(checkpoint, env, task) is None:
-            print(f"mimiclab eval: note: no contract.json beside {checkpoint}; the policy's observation layout "
-                  "was not checked", file=sys.stderr)
+            print(f"mimiclab {command}: note: no contract.json beside {checkpoint}; the policy's observation "
+                  "layout was not checked", file=sys.stderr)
         runner = make_runner(env, task, device)
         wrapped = runner.env
         try:
@@ -147,22 +172,26 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         sums = {m: torch.zeros(n, dtype=torch.float64, device=device) for m in metrics}
         steps = torch.zeros(n, dtype=torch.long, device=device)
         results: dict[int, dict] = {}
+        reset_ids: list[int] = []
         tm = base.termination_manager
         original_compute = tm.compute
 
         def compute_and_record():
             dones = original_compute()  # after physics, before the reset: robot and reference at the same t
             errs = step_errors(cmd)
+            observer.step(cmd)
             for m in metrics:
                 sums[m] += errs[m].double()
             steps.add_(1)
-            for i in torch.nonzero(dones).flatten().tolist():
+            reset_ids[:] = torch.nonzero(dones).flatten().tolist()
+            for i in reset_ids:
                 c = int(cmd.clip_ids[i])
                 if c not in results:
                     k = max(int(steps[i]), 1)
                     results[c] = {"success": not bool(tm.terminated[i]), "steps": int(steps[i]),
                                   "tracked_s": float(steps[i]) * step_dt,
                                   **{m: float(sums[m][i]) / k for m in metrics}}
+                    observer.end(i, c, results[c])
                 for m in metrics:
                     sums[m][i] = 0.0
                 steps[i] = 0
@@ -172,12 +201,15 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
         obs = wrapped.get_observations()
         max_steps = int(base.max_episode_length) * (math.ceil(C / n) + 1)
         with torch.inference_mode():
+            observer.begin(cmd, list(range(n)))
             for _ in range(max_steps):
                 obs, _, dones, _ = wrapped.step(policy(obs))
                 if hasattr(policy, "reset"):
                     policy.reset(dones)
                 if len(results) == C:
                     break
+                if reset_ids:
+                    observer.begin(cmd, list(reset_ids))
         tm.compute = original_compute
         if len(results) != C:
             raise RuntimeError(f"evaluation ended with {C - len(results)} clip(s) not finished")
@@ -187,6 +219,19 @@ def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.Path
                                         "duration_s": float(lib.duration[c]), **results[c]}
     finally:
         env.close()
+    return clips, metrics
+
+
+def evaluate(checkpoint: str | os.PathLike, motion_paths: Sequence[str | os.PathLike], device: str = "cpu",
+             num_envs: int | None = None, output_dir: str | os.PathLike | None = None,
+             task: str | None = None) -> dict:
+    """Run the policy of `checkpoint` on every clip of `motion_paths` (files, folders, globs); returns
+    ``{"checkpoint", "task", "device", "units", "overall": {...}, "clips": {name: {...}}}`` (module
+    docstring) and writes it to ``output_dir/metrics.json`` when `output_dir` is given."""
+    files, state, task = prepare_rollout(checkpoint, motion_paths, device, num_envs, task)
+    if output_dir is not None:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    clips, metrics = run_rollout(checkpoint, files, state, task, device=device, num_envs=num_envs)
     report = {"checkpoint": str(Path(checkpoint).resolve()), "task": task, "device": device,
               "units": {**METRIC_UNITS, **(OBJECT_METRIC_UNITS if OBJECT_METRIC in metrics else {})},
               "overall": _summary(clips), "clips": clips}
@@ -202,5 +247,6 @@ def write_metrics(path: str | os.PathLike, report: dict) -> Path:
     return atomic_write(path, lambda f: f.write(json.dumps(report, indent=2).encode()))
 
 
-__all__ = ["EvalError", "evaluate", "step_errors", "load_actor_state", "write_metrics", "format_table",
-           "END_EFFECTORS", "METRIC_UNITS", "METRICS_FILE", "ROOT_BODY", "STEP_METRICS"]
+__all__ = ["EvalError", "evaluate", "run_rollout", "prepare_rollout", "RolloutObserver", "step_errors",
+           "load_actor_state", "write_metrics", "format_table", "END_EFFECTORS", "METRIC_UNITS",
+           "METRICS_FILE", "ROOT_BODY", "STEP_METRICS"]
