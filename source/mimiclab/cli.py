@@ -1,5 +1,5 @@
-"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, inspect, keypoints, view, train,
-play, eval, export, sim2sim, bench, demo. Bad input: one line `mimiclab <command>: error: ...` on stderr, exit 1.
+"""The `mimiclab` command (also `python -m mimiclab`): doctor, assets, retarget, curate, inspect, keypoints, view,
+train, play, eval, export, sim2sim, bench, demo. Bad input: one line `mimiclab <command>: error: ...` on stderr, exit 1.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     workers = default_workers(len(args.inputs)) if args.workers is None else args.workers
     results = retarget_files(args.inputs, args.output, settings, fmt=args.format, workers=workers,
-                             options=options)
+                             options=options, method=_method_args(args))
     if box is not None:
         _attach_box_to_results(results, Path(args.output), *box)
     print(summary_table(results))
@@ -76,6 +76,55 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
                 print(f"mimiclab retarget: quality: {r.input}: {'; '.join(r.quality['failed_bounds'])}", file=sys.stderr)
                 failed.append(r)
     return 1 if failed else 0
+
+
+def _method_args(args: argparse.Namespace):
+    """batch.Method from --method/--model/--polish; CliError when they do not fit together."""
+    from mimiclab.retarget.batch import Method
+
+    if args.polish is not None and args.polish < 0:
+        raise CliError(f"--polish must be >= 0 iterations, got {args.polish}")
+    if args.method == "ik":
+        if args.model is not None or args.polish is not None:
+            raise CliError("--model and --polish belong to --method learned")
+        return Method()
+    if args.model is None:
+        raise CliError("--method learned needs --model MODEL_DIR (train one with `mimiclab retarget-model train`)")
+    from mimiclab.retarget.learned.checkpoint import load_model
+
+    try:
+        net = load_model(args.model)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    if abs(net.cfg.fps - args.fps) > 1e-6:
+        raise CliError(f"--model {args.model} works at {net.cfg.fps:g} fps; use --fps {net.cfg.fps:g}")
+    from mimiclab.retarget.learned.inference import DEFAULT_POLISH
+
+    return Method("learned", str(args.model), DEFAULT_POLISH if args.polish is None else args.polish)
+
+
+def _cmd_retarget_model(args: argparse.Namespace) -> int:
+    from mimiclab.ikmr.commands import refine_command, train_command
+
+    return refine_command(args) if args.action == "refine" else train_command(args)
+
+
+def _cmd_curate(args: argparse.Namespace) -> int:
+    from mimiclab.retarget.curation import curate_folder, format_summary
+
+    limit = args.max_recon_error
+    if limit is not None and not (math.isfinite(limit) and limit > 0):
+        raise CliError(f"--max-recon-error must be a positive number of metres, got {limit}")
+    if limit is not None and args.model is None:
+        raise CliError("--max-recon-error needs --model MODEL_DIR (the reconstruction error comes from the model)")
+    path, entries, _ = curate_folder(args.dir, args.output, model_dir=args.model, max_recon_error_m=limit)
+    print(format_summary(entries, root=args.dir))
+    print(f"manifest: {path}")
+    rejected = sum(not e["keep"] for e in entries)
+    if args.strict and rejected:
+        print(f"mimiclab curate: {rejected} of {len(entries)} clips rejected (--strict)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _source_options(args: argparse.Namespace):
@@ -220,6 +269,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from mimiclab.bench.env import bench_env
 
         records = bench_env(task=args.task, num_envs=args.num_envs, physics=args.physics)
+    elif args.what == "retarget" and args.learned:
+        from mimiclab.bench.retarget_learned import bench_retarget_learned
+
+        if args.quality:
+            raise CliError("bench retarget: --learned and --quality are separate comparisons; pick one")
+        try:
+            from mimiclab.retarget.learned.inference import DEFAULT_POLISH
+
+            polish = DEFAULT_POLISH if args.polish is None else args.polish
+            records = bench_retarget_learned(args.learned, args.inputs, args.clips, polish=polish)
+        except ValueError as e:
+            raise CliError(str(e)) from None
     elif args.what == "retarget" and args.quality:
         from mimiclab.bench.retarget_quality import bench_retarget_quality
 
@@ -349,11 +410,72 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true",
                    help="exit non-zero when a clip breaks a quality bound (limits, jumps, saturation, twist, "
                         "penetration, foot sliding, self-collision; see the summary's verdict column)")
+    r.add_argument("--method", default="ik", choices=["ik", "learned"],
+                   help="ik: the batched IK pipeline (default); learned: a trained network "
+                        "(mimiclab retarget-model train) in place of the IK, same report")
+    r.add_argument("--model", metavar="MODEL_DIR", help="with --method learned: the model folder (or its model.pt)")
+    r.add_argument("--polish", type=int, metavar="N",
+                   help="with --method learned: N IK iterations per frame from the network's output, all frames "
+                        "in parallel (contact-corrected feet, self-collisions cleared; default 6; "
+                        "0: the network alone)")
     r.add_argument("--attach-box", metavar="X,Y,Z", help="attach a box of these full extents [m] held "
                    "between the hands (mimiclab.retarget.attach_object)")
     r.add_argument("--object-mass", type=float, metavar="KG", help="mass of the attached box (default 1.0)")
     r.add_argument("--hold-frames", metavar="START:END", help="frames (output fps, both included) the box is held")
     r.set_defaults(func=_cmd_retarget)
+
+    rm = sub.add_parser("retarget-model", help="the learned retargeter (IKMR): train it on IK pairs "
+                                               "from human mocap")
+    rms = rm.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rt = rms.add_parser("train", help="IK pairs from --data, then train → MODEL_DIR/model.pt (+ TensorBoard)")
+    rt.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                    help="human mocap files or folders (searched recursively: .bvh, keypoint .npz/.json)")
+    rt.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
+                    help="folder for model.pt, model.json, checkpoints/ and tensorboard/")
+    rt.add_argument("--preset", default="cpu", choices=["cpu", "gpu"],
+                    help="model and schedule size: cpu (about 25 min on 2 cores) or gpu (larger; default cpu)")
+    rt.add_argument("--quick", action="store_true", help="a small model in a 5-minute budget (smoke runs)")
+    rt.add_argument("--pairs", metavar="DIR", help="where IK pairs are cached (default: MODEL_DIR/pairs; "
+                                                   "pairs made with the same settings are reused)")
+    rt.add_argument("--iterations", type=int, metavar="N", help="training iterations (default: the preset's)")
+    rt.add_argument("--seed", type=int, default=0, help="seed of the initialisation and sampling (default 0)")
+    rt.add_argument("--device", default="cpu", help="training device: cpu or cuda (default cpu)")
+    rt.add_argument("--workers", type=int, metavar="N",
+                    help="processes making IK pairs (default: one per 8 clips, at most one per core)")
+    rt.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
+    rf = rms.add_parser("refine", help="physics refinement: roll a GMT policy out on the model's motion in Isaac "
+                                       "Lab, fine-tune the decoder on what it executed, report trackability")
+    rf.add_argument("--model", required=True, metavar="MODEL_DIR", help="the learned retargeter to refine")
+    rf.add_argument("--policy", required=True, metavar="CHECKPOINT",
+                    help="a tracking policy checkpoint (model_<iteration>.pt of `mimiclab train`)")
+    rf.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                    help="human mocap files or folders (the training split is learned from, the held-out "
+                         "split reported on)")
+    rf.add_argument("-o", "--output", required=True, metavar="DIR",
+                    help="folder for references/, executed/, executed_pairs/, model/ and refine_report.json")
+    rf.add_argument("--clips", type=int, metavar="N", help="at most N clips of each split (default: all)")
+    rf.add_argument("--iterations", type=int, default=200, help="fine-tuning iterations (default 200)")
+    rf.add_argument("--pairs", metavar="DIR", help="where IK pairs are cached (default: DIR/pairs)")
+    rf.add_argument("--seed", type=int, default=0, help="seed of the fine-tuning (default 0)")
+    rf.add_argument("--device", default="cpu", help="device of the Isaac Lab rollouts: cpu or cuda:0 (default cpu)")
+    rf.add_argument("--num_envs", type=int, help="envs of the rollouts (default: one per clip)")
+    rm.set_defaults(func=_cmd_retarget_model)
+
+    c = sub.add_parser("curate", help="score retargeted G1 clips (quality bounds, optionally a learned model's "
+                                      "reconstruction error) → a manifest of the kept ones for --motion")
+    c.add_argument("dir", metavar="DIR", help="folder of G1 motion files (*.npz, searched recursively) and their "
+                                              "<name>.quality.json from `mimiclab retarget` (recomputed when absent)")
+    c.add_argument("-o", "--output", metavar="MANIFEST",
+                   help="manifest to write (default: DIR/curated.manifest.json); pass it to --motion")
+    c.add_argument("--model", metavar="MODEL_DIR",
+                   help="learned retargeter folder: also reject clips whose robot→latent→robot reconstruction "
+                        "error is an outlier (mimiclab.retarget.learned)")
+    c.add_argument("--max-recon-error", type=float, metavar="METRES",
+                   help="with --model: reject clips above this mean body-position reconstruction error [m] "
+                        "(default: median + 3 x 1.4826 x MAD of the clips' errors)")
+    c.add_argument("--strict", action="store_true", help="exit non-zero when any clip is rejected "
+                   "(the manifest is written all the same)")
+    c.set_defaults(func=_cmd_curate)
 
     i = sub.add_parser("inspect", help="what the retargeter finds in a motion file: roles, units, up axis, "
                                        "fps, frames; a PNG of the skeleton with the roles labelled")
@@ -470,7 +592,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quality", action="store_true",
                    help="bench retarget: mimiclab side by side with a mink per-frame IK peer (the GMR method) "
                         "on the same real clips: both quality tables and frames/s")
-    b.add_argument("--clips", type=int, metavar="N", help="bench retarget --quality: at most N clips")
+    b.add_argument("--clips", type=int, metavar="N", help="bench retarget --quality / --learned: at most N clips")
+    b.add_argument("--learned", metavar="MODEL_DIR",
+                   help="bench retarget: the learned retargeter beside IK on its held-out clips (learned, "
+                        "learned+polish, IK: every quality figure, body error vs IK, frames/s per stage)")
+    b.add_argument("--polish", type=int, metavar="N",
+                   help="bench retarget --learned: IK iterations of the learned+polish column (default 6)")
     b.add_argument("--workers", type=int, metavar="N",
                    help="bench retarget --quality: processes for the machine's throughput (default: all cores; "
                         "1: one process only)")

@@ -253,7 +253,8 @@ def test_numpy_and_torch_agree_on_random_inputs():
         "yaw_quat": ((a,), {}), "quat_normalize": ((k * a,), {}), "wxyz_to_xyzw": ((a,), {}), "xyzw_to_wxyz": ((a,), {}),
     }
     shared = {n for n in dir(T) if not n.startswith("_") and callable(getattr(T, n)) and getattr(T, n).__module__ == T.__name__}
-    assert shared == set(cases), shared ^ set(cases)  # every torch function is checked
+    torch_only = {"matrix_from_ori6"}  # a network's 6-D output → rotation; known answers in its own test
+    assert shared - torch_only == set(cases), (shared - torch_only) ^ set(cases)  # every torch function is checked
     for name, (args, kw) in cases.items():
         want = getattr(R, name)(*args, **kw)
         got = getattr(T, name)(*(_t(x) for x in args), **kw)
@@ -296,3 +297,15 @@ def test_best_fit_yaw_recovers_a_known_heading(yaw):
     b[:, 2] += rng.normal(size=40)  # heights do not enter the fit
     assert R.best_fit_yaw(a, b) == pytest.approx(yaw, abs=1e-12)
     assert R.best_fit_yaw(b, a) == pytest.approx(-yaw, abs=1e-12)
+
+
+def test_matrix_from_ori6_recovers_rotations_and_orthonormalises_any_output():
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn(64, 4, generator=gen, dtype=torch.float64)
+    q = q / q.norm(dim=-1, keepdim=True)
+    m = T.matrix_from_quat(q)
+    np.testing.assert_allclose(T.matrix_from_ori6(T.ori6_from_quat(q)), m, atol=1e-12)
+    np.testing.assert_allclose(T.matrix_from_ori6(m[..., :2].flatten(-2)), m, atol=1e-12)
+    raw = T.matrix_from_ori6(torch.randn(64, 6, generator=gen, dtype=torch.float64) * 5)
+    np.testing.assert_allclose(raw.transpose(-1, -2) @ raw, torch.eye(3, dtype=torch.float64).expand(64, 3, 3), atol=1e-12)
+    np.testing.assert_allclose(torch.linalg.det(raw), 1.0, atol=1e-12)

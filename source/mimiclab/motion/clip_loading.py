@@ -1,6 +1,6 @@
 """Motion library inputs: expand ``--motion`` arguments (files, folders, globs) and load one clip.
 
-    paths = expand_motion_paths(["clips/", "more/*.npz", "walk.bvh"])
+    paths = expand_motion_paths(["clips/", "more/*.npz", "walk.bvh", "g1/curated.manifest.json"])
     motion = load_clip(paths[0])            # MotionData, any supported format
 
 Robot formats (our npz, BeyondMimic/mjlab npz, G1 CSV) go through ``load_motion``. Human formats
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mimiclab.motion.format import MotionData, load_motion
+from mimiclab.motion.manifest import is_manifest_path, read_manifest
 
 FOLDER_SUFFIXES = (".npz", ".csv")  # what a folder contributes (not .json: retarget writes *.quality.json)
 HUMAN_SUFFIXES = (".bvh", ".json")
@@ -27,10 +28,11 @@ _GLOB_CHARS = set("*?[")
 
 
 def expand_motion_paths(paths: Sequence[str | os.PathLike] | str | os.PathLike) -> list[Path]:
-    """Files from files, folders (their *.npz and *.csv, sorted, not recursive) and globs (sorted,
-    ``**`` allowed; a matched folder is expanded too). Order: argument order; a file named twice is
-    kept once (first place). ValueError for an empty list, a missing file, a glob matching nothing
-    and a folder without motion files — each naming the argument."""
+    """Files from files, folders (their *.npz and *.csv, sorted, not recursive), globs (sorted,
+    ``**`` allowed; a matched folder is expanded too) and manifests (``*.manifest.json``: their kept
+    clips, ``mimiclab.motion.manifest``). Order: argument order; a file named twice is kept once
+    (first place). ValueError for an empty list, a missing file, a glob matching nothing, a folder
+    without motion files, a malformed manifest and one keeping no clip — each naming the argument."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)
@@ -44,6 +46,17 @@ def expand_motion_paths(paths: Sequence[str | os.PathLike] | str | os.PathLike) 
         if key not in seen:
             seen.add(key)
             out.append(p)
+
+    def add_file(p: Path) -> int:
+        if not is_manifest_path(p):
+            add(p)
+            return 1
+        kept = read_manifest(p)
+        if not kept:
+            raise ValueError(f"{p}: manifest keeps no clips")
+        for f in kept:
+            add(f)
+        return len(kept)
 
     def add_folder(d: Path, arg: str) -> int:
         files = sorted(f for f in d.iterdir() if f.is_file() and f.suffix.lower() in FOLDER_SUFFIXES
@@ -59,7 +72,7 @@ def expand_motion_paths(paths: Sequence[str | os.PathLike] | str | os.PathLike) 
             if add_folder(p, arg) == 0:
                 raise ValueError(f"{arg}: folder holds no motion files ({', '.join('*' + s for s in FOLDER_SUFFIXES)})")
         elif p.is_file():
-            add(p)
+            add_file(p)
         elif _GLOB_CHARS & set(arg):
             matches = sorted(glob.glob(arg, recursive=True))
             n = 0
@@ -68,8 +81,7 @@ def expand_motion_paths(paths: Sequence[str | os.PathLike] | str | os.PathLike) 
                 if mp.is_dir():
                     n += add_folder(mp, m)
                 elif mp.is_file():
-                    add(mp)
-                    n += 1
+                    n += add_file(mp)
             if n == 0:
                 raise ValueError(f"{arg}: pattern matches no motion files")
         else:

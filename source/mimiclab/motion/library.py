@@ -328,7 +328,8 @@ class MotionLibrary:
                    quat_mode: str = "slerp",
                    human_loader: Callable[[Path, float | None], MotionData] | None = None,
                    require_object: bool = False) -> "MotionLibrary":
-        """Load files, folders (*.npz, *.csv inside, sorted) and globs (see ``expand_motion_paths``).
+        """Load files, folders (*.npz, *.csv inside, sorted), globs and ``*.manifest.json`` (kept clips)
+        (see ``expand_motion_paths``).
 
         Robot formats via ``load_motion``; BVH / keypoint files are retargeted in memory (at `fps`,
         default 50). Clip names are the file stems (whole paths where stems collide).

@@ -33,6 +33,16 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Method:
+    """How human motion becomes G1 motion: 'ik' (the batched IK pipeline) or 'learned' (the network
+    in `model`, a folder or .pt from ``mimiclab retarget-model train``, then `polish` IK iterations)."""
+
+    name: str = "ik"
+    model: str | None = None
+    polish: int = 0
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     """Sorted, indented JSON written through a temporary file (never a partial report)."""
     from mimiclab.motion.format import atomic_write
@@ -41,7 +51,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str = "auto",
-                  options: SourceOptions | None = None) -> FileResult:
+                  options: SourceOptions | None = None, method: Method | None = None) -> FileResult:
     """One input → its motion file and quality report; never raises (errors go in the result).
     Assumptions the readers had to make (MotionInputWarning) go into the result and the report."""
     from mimiclab.motion.format import load_motion, save_motion
@@ -68,7 +78,12 @@ def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str 
                 quality = quality_metrics(motion, None, None)
             else:
                 human = load_human_motion(p, kind, options=options)
-                result = retarget_human(human, settings)
+                if method is not None and method.name == "learned":
+                    from mimiclab.retarget.learned.inference import cached_model, retarget_learned
+
+                    result = retarget_learned([human], cached_model(method.model), settings, method.polish)[0]
+                else:
+                    result = retarget_human(human, settings)
                 motion, quality = result.motion, result.quality
             notes = _input_warnings(caught)
             if notes:
@@ -102,8 +117,8 @@ def default_workers(num_clips: int, cpus: int | None = None) -> int:
 
 
 def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, fmt: str = "auto",
-                   workers: int = 1, progress: bool = True, options: SourceOptions | None = None
-                   ) -> list[FileResult]:
+                   workers: int = 1, progress: bool = True, options: SourceOptions | None = None,
+                   method: Method | None = None) -> list[FileResult]:
     """All inputs, in input order; duplicate output names are an error for the later file."""
     from tqdm import tqdm
 
@@ -122,13 +137,13 @@ def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, 
     if workers > 1 and len(jobs) > 1:
         # spawn, not fork: a fork of a process whose torch/OpenMP threads are running can deadlock
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt, options) for path in jobs}
+            futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt, options, method) for path in jobs}
             for path, fut in futures.items():
                 results[path] = fut.result()
                 bar.update(1)
     else:
         for path in jobs:
-            results[path] = retarget_file(path, out_dir, settings, fmt, options)
+            results[path] = retarget_file(path, out_dir, settings, fmt, options, method)
             bar.update(1)
     bar.close()
     return [results[p] for p in inputs]

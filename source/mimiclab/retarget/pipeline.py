@@ -44,6 +44,8 @@ class RetargetResult:
     quality: dict
     contacts: np.ndarray  # (T,2) bool, left/right foot
     targets: dict  # the IK targets used (for metrics and debugging)
+    roles: dict | None = None  # the scaled role trajectories (T,3) the targets came from (None: direct map)
+    points: np.ndarray | None = None  # (T,2,2) heel/toe planted flags of the source (``point_contacts``)
 
 
 def _fill_invalid(roles: dict[str, np.ndarray], valid: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
@@ -356,34 +358,45 @@ def solve_targets(targets: dict, settings: RetargetSettings, init_root_pos, init
     return (res.root_pos[0].cpu().numpy(), res.root_quat[0].cpu().numpy(), res.joint_pos[0].cpu().numpy())
 
 
+def push_apart(targets: dict, solution, contacts) -> tuple[dict, int]:
+    """One round of ``mimiclab.retarget.self_clearance``: the self-collisions of `solution`
+    (root_pos (T,3), root_quat (T,4), joint_pos (T,J)) → (targets with the owning limb targets
+    pushed apart, colliding frames); planted feet (`contacts` (T,2), or None) are not pushed."""
+    from types import SimpleNamespace
+
+    from mimiclab.retarget.self_clearance import collision_pushes, spread
+    from mimiclab.robots.g1 import G1
+
+    motion = SimpleNamespace(root_pos_w=solution[0], root_quat_w=solution[1], joint_pos=solution[2],
+                             joint_names=G1.joint_names, num_frames=solution[2].shape[0])
+    pushes, colliding = collision_pushes(motion)
+    if colliding == 0:
+        return targets, 0
+    pos = targets["pos"].copy()
+    for side_i, side in enumerate(("left", "right")):
+        if contacts is not None:
+            pushes[f"{side}_ankle"][contacts[:, side_i]] = 0.0
+    for role, push in pushes.items():
+        if push.any():
+            pos[:, targets["role"] == role] += spread(push)[:, None, :]
+    return {**targets, "pos": pos}, colliding
+
+
 def clear_self_collisions(targets: dict, solution, contacts, settings: RetargetSettings, init_pos, init_quat,
                           start=None):
     """Rounds of: find self-collisions, push the owning limb targets apart, solve again
-    (``mimiclab.retarget.self_clearance``); planted feet are not pushed. `start`: the first-frame
-    multi-start of `targets` (``first_frame_start``), reused while the pushes leave frame 0 alone.
+    (``push_apart``); planted feet are not pushed. `start`: the first-frame multi-start of
+    `targets` (``first_frame_start``), reused while the pushes leave frame 0 alone.
     Returns (targets, solution)."""
-    from types import SimpleNamespace
-
-    from mimiclab.retarget.self_clearance import ROUNDS, collision_pushes, spread
-    from mimiclab.robots.g1 import G1
+    from mimiclab.retarget.self_clearance import ROUNDS
 
     for _ in range(ROUNDS):
-        motion = SimpleNamespace(root_pos_w=solution[0], root_quat_w=solution[1], joint_pos=solution[2],
-                                 joint_names=G1.joint_names, num_frames=solution[2].shape[0])
-        pushes, colliding = collision_pushes(motion)
+        pushed, colliding = push_apart(targets, solution, contacts)
         if colliding == 0:
             break
-        pos = targets["pos"].copy()
-        for side_i, side in enumerate(("left", "right")):
-            if contacts is not None:
-                pushes[f"{side}_ankle"][contacts[:, side_i]] = 0.0
-        for role, push in pushes.items():
-            if not push.any():
-                continue
-            pos[:, targets["role"] == role] += spread(push)[:, None, :]
-        if start is None or not np.array_equal(pos[0], targets["pos"][0]):
-            start = first_frame_start({**targets, "pos": pos}, settings, init_pos, init_quat)
-        targets = {**targets, "pos": pos}
+        if start is None or not np.array_equal(pushed["pos"][0], targets["pos"][0]):
+            start = first_frame_start(pushed, settings, init_pos, init_quat)
+        targets = pushed
         solution = solve_targets(targets, settings, init_pos, init_quat, start)
     return targets, solution
 
@@ -468,7 +481,7 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
     quality["skeleton_map"] = smap.name
     if human.extra.get("root_relative"):
         quality["root_relative_input"] = True  # no root translation in the input: the G1 stays in place
-    return RetargetResult(motion, quality, contacts, targets)
+    return RetargetResult(motion, quality, contacts, targets, roles, points)
 
 
 def retarget_path(path, fps: float | None = None):

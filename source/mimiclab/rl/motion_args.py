@@ -1,6 +1,6 @@
 """``--motion`` arguments → motion files → the tracking task.
 
-    files = expand_motion_args(["clips/", "more/*.npz", "walk.npz"])   # list[Path], checked
+    files = expand_motion_args(["clips/", "more/*.npz", "walk.npz", "g1/curated.manifest.json"])  # list[Path]
     set_task_motion(files)    # MIMICLAB_MOTION=<abs paths joined by os.pathsep> for this process
 
 The tracking task's config reads ``$MIMICLAB_MOTION`` when ``commands.motion.motion_files`` is
@@ -20,8 +20,11 @@ MOTION_ENV_VAR = "MIMICLAB_MOTION"  # the name the tracking task reads (tasks/tr
 
 
 def expand_motion_args(values: Sequence[str | os.PathLike]) -> list[Path]:
-    """Files, folders and globs → absolute motion file paths (argument order, no duplicates).
-    ValueError (naming the argument) for nothing given, a missing file, an empty folder or glob."""
+    """Files, folders, globs and manifests (``*.manifest.json`` from ``mimiclab curate``: their kept
+    clips) → absolute motion file paths (argument order, no duplicates). ValueError (naming the
+    argument) for nothing given, a missing file, an empty folder or glob, a bad or empty manifest.
+    The expansion itself is ``mimiclab.motion.clip_loading.expand_motion_paths`` (one place, shared
+    with ``MotionLibrary.from_paths`` and sim2sim)."""
     if not values:
         raise ValueError("no motion files given (--motion FILE|FOLDER|GLOB ...)")
     return [p.resolve() for p in expand_motion_paths(list(values))]

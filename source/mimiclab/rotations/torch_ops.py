@@ -169,3 +169,15 @@ def yaw_quat(q: torch.Tensor) -> torch.Tensor:
     yaw = torch.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
     zero = torch.zeros_like(yaw)
     return torch.stack((torch.cos(yaw / 2), zero, zero, torch.sin(yaw / 2)), dim=-1)
+
+
+def matrix_from_ori6(o: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices (..., 3, 3) from any 6-D encoding (..., 6) laid out as ``ori6_from_quat``
+    (first two columns row by row), made orthonormal by Gram-Schmidt (a network's raw output is
+    a valid rotation after this)."""
+    m = o.reshape(*o.shape[:-1], 3, 2)
+    a, b = m[..., 0], m[..., 1]
+    x = a / a.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    b = b - (x * b).sum(-1, keepdim=True) * x
+    y = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    return torch.stack((x, y, torch.cross(x, y, dim=-1)), dim=-1)
