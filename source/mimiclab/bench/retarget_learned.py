@@ -81,7 +81,7 @@ def bench_retarget_learned(model: str, inputs: list[str] | None = None, max_clip
 
     from mimiclab.motion.input_warning import MotionInputWarning
     from mimiclab.retarget.learned.checkpoint import load_model
-    from mimiclab.retarget.learned.inference import _prepare, mean_body_error, retarget_learned
+    from mimiclab.retarget.learned.inference import mean_body_error, prepare_clip, retarget_learned
     from mimiclab.retarget.pipeline import RetargetSettings, retarget_human
     from mimiclab.retarget.sources.detect import load_human_motion
     from mimiclab.robots.g1 import G1
@@ -126,7 +126,7 @@ def bench_retarget_learned(model: str, inputs: list[str] | None = None, max_clip
         name = f"learned+polish{polish}"
         _, stages[name] = _timed(lambda: retarget_learned(humans, net, settings, polish=polish, quality=False))
         polished, stages[f"{name} + report"] = _timed(lambda: retarget_learned(humans, net, settings, polish=polish))
-        preps = [_prepare(h, settings) for h in humans]
+        preps = [prepare_clip(h, settings) for h in humans]
         stages["network"] = _network_seconds(net, preps, fps)
     frames = sum(r.motion.num_frames for r in ik)
     stages = {"ik (with report)": ik_seconds, **stages}

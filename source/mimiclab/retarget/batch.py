@@ -50,56 +50,118 @@ def write_json_atomic(path: Path, data: dict) -> None:
     atomic_write(path, lambda f: f.write(json.dumps(data, indent=2, sort_keys=True).encode()))
 
 
-def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str = "auto",
-                  options: SourceOptions | None = None, method: Method | None = None) -> FileResult:
-    """One input → its motion file and quality report; never raises (errors go in the result).
-    Assumptions the readers had to make (MotionInputWarning) go into the result and the report."""
-    from mimiclab.motion.format import load_motion, save_motion
+def _load(p: Path, settings: RetargetSettings, fmt: str, options: SourceOptions):
+    """An input file → ('motion', G1 MotionData at settings.fps, its report) for robot files (G1 CSV,
+    motion .npz: no retargeting), else ('human', HumanMotion, None); ValueError & co. on bad input."""
+    from mimiclab.motion.format import load_motion
     from mimiclab.motion.kinematics import resample_motion
-    from mimiclab.retarget.pipeline import retarget_human
     from mimiclab.retarget.quality import quality_metrics
     from mimiclab.retarget.sources.detect import load_human_motion, sniff_format
 
-    options = options or SourceOptions()
+    if not p.is_file():
+        raise ValueError(f"{p}: file not found")
+    kind = sniff_format(p) if fmt == "auto" else fmt
+    if kind not in ("g1csv", "npz"):
+        return "human", load_human_motion(p, kind, options=options), None
+    motion = load_motion(p, fps=options.source_fps)
+    if motion.fps != settings.fps:
+        motion = resample_motion(motion, settings.fps)
+    motion.meta = {**motion.meta, "input": str(p), "retarget": {"fps": settings.fps, "format": kind}}
+    return "motion", motion, quality_metrics(motion, None, None)
+
+
+def _save(p: Path, out_dir: str, motion, quality: dict, notes: list[str], seconds: float) -> FileResult:
+    """Write <name>.npz and <name>.quality.json (atomically) → the file's result."""
+    from mimiclab.motion.format import save_motion
+
+    if notes:
+        quality = {**quality, "warnings": notes}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_motion(out / f"{p.stem}.npz", motion)
+    write_json_atomic(out / f"{p.stem}.quality.json", {"input": str(p), **quality})
+    return FileResult(str(p), p.stem, True, frames=motion.num_frames, seconds=seconds, quality=quality, warnings=notes)
+
+
+def _failure(p: Path, e: Exception, seconds: float, notes: list[str]) -> FileResult:
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if str(p) not in msg:
+        msg = f"{p}: {msg}"
+    return FileResult(str(p), p.stem, False, error=msg, seconds=seconds, warnings=notes)
+
+
+_INPUT_ERRORS = (ValueError, KeyError, FileNotFoundError, OSError)
+
+
+def retarget_file(path: str, out_dir: str, settings: RetargetSettings, fmt: str = "auto",
+                  options: SourceOptions | None = None) -> FileResult:
+    """One input → its motion file and quality report by the IK pipeline; never raises (errors go
+    in the result). Assumptions the readers had to make (MotionInputWarning) go into the result
+    and the report."""
+    from mimiclab.retarget.pipeline import retarget_human
+
     p = Path(path)
-    name = p.stem
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MotionInputWarning)
         try:
-            if not p.is_file():
-                raise ValueError(f"{p}: file not found")
-            kind = sniff_format(p) if fmt == "auto" else fmt
-            if kind in ("g1csv", "npz"):
-                motion = load_motion(p, fps=options.source_fps)
-                if motion.fps != settings.fps:
-                    motion = resample_motion(motion, settings.fps)
-                motion.meta = {**motion.meta, "input": str(p), "retarget": {"fps": settings.fps, "format": kind}}
-                quality = quality_metrics(motion, None, None)
-            else:
-                human = load_human_motion(p, kind, options=options)
-                if method is not None and method.name == "learned":
-                    from mimiclab.retarget.learned.inference import cached_model, retarget_learned
+            kind, x, quality = _load(p, settings, fmt, options or SourceOptions())
+            if kind == "human":
+                result = retarget_human(x, settings)
+                x, quality = result.motion, result.quality
+            return _save(p, out_dir, x, quality, _input_warnings(caught), time.perf_counter() - start)
+        except _INPUT_ERRORS as e:
+            return _failure(p, e, time.perf_counter() - start, _input_warnings(caught))
 
-                    result = retarget_learned([human], cached_model(method.model), settings, method.polish)[0]
+
+LEARNED_CHUNK = 32  # clips per network batch of the learned method (one progress step each)
+
+
+def retarget_files_learned(paths: list[str], out_dir: str, settings: RetargetSettings, method: Method,
+                           fmt: str = "auto", options: SourceOptions | None = None) -> list[FileResult]:
+    """Inputs → their motion files and reports by the learned model, all human clips through the
+    network together (``inference.retarget_prepared``); each file's input errors stay its own.
+    A file's seconds: its reading and preparation plus its frames' share of the batched work."""
+    from mimiclab.retarget.learned.inference import cached_model, prepare_clip, retarget_prepared
+
+    options = options or SourceOptions()
+    net = cached_model(method.model)
+    done: dict[str, FileResult] = {}
+    ready = []  # (path, prepared clip, seconds so far, input notes)
+    for path in paths:
+        p = Path(path)
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MotionInputWarning)
+            try:
+                kind, x, quality = _load(p, settings, fmt, options)
+                if kind == "motion":
+                    done[path] = _save(p, out_dir, x, quality, _input_warnings(caught), time.perf_counter() - start)
                 else:
-                    result = retarget_human(human, settings)
-                motion, quality = result.motion, result.quality
-            notes = _input_warnings(caught)
-            if notes:
-                quality = {**quality, "warnings": notes}
-            out = Path(out_dir)
-            out.mkdir(parents=True, exist_ok=True)
-            save_motion(out / f"{name}.npz", motion)
-            write_json_atomic(out / f"{name}.quality.json", {"input": str(p), **quality})
-            return FileResult(str(p), name, True, frames=motion.num_frames, seconds=time.perf_counter() - start,
-                              quality=quality, warnings=notes)
-        except (ValueError, KeyError, FileNotFoundError, OSError) as e:
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            if str(p) not in msg:
-                msg = f"{p}: {msg}"
-            return FileResult(str(p), name, False, error=msg, seconds=time.perf_counter() - start,
-                              warnings=_input_warnings(caught))
+                    ready.append((path, prepare_clip(x, settings), time.perf_counter() - start, _input_warnings(caught)))
+            except _INPUT_ERRORS as e:
+                done[path] = _failure(p, e, time.perf_counter() - start, _input_warnings(caught))
+    start = time.perf_counter()
+    try:
+        results = retarget_prepared([r[1] for r in ready], net, settings, method.polish)
+    except _INPUT_ERRORS:  # one clip broke the batch: each on its own, so the error names its file
+        results = []
+        for path, prep, seconds, notes in ready:
+            try:
+                results += retarget_prepared([prep], net, settings, method.polish)
+            except _INPUT_ERRORS as e:
+                results.append(_failure(Path(path), e, seconds, notes))
+    per_frame = (time.perf_counter() - start) / max(1, sum(r.motion.num_frames for r in results
+                                                           if not isinstance(r, FileResult)))
+    for (path, _, seconds, notes), r in zip(ready, results):
+        if isinstance(r, FileResult):
+            done[path] = r
+            continue
+        try:
+            done[path] = _save(Path(path), out_dir, r.motion, r.quality, notes, seconds + per_frame * r.motion.num_frames)
+        except OSError as e:
+            done[path] = _failure(Path(path), e, seconds, notes)
+    return [done[p] for p in paths]
 
 
 def _input_warnings(caught) -> list[str]:
@@ -133,20 +195,31 @@ def retarget_files(inputs: list[str], out_dir: str, settings: RetargetSettings, 
             continue
         seen[stem] = path
         jobs.append(path)
+    learned = method is not None and method.name == "learned"
+    if learned:  # chunks of clips, each one batched network pass
+        chunks = [jobs[i:i + LEARNED_CHUNK] for i in range(0, len(jobs), LEARNED_CHUNK)]
+        work, args = retarget_files_learned, lambda c: (c, out_dir, settings, method, fmt, options)
+    else:
+        chunks = [[path] for path in jobs]
+        work, args = retarget_file, lambda c: (c[0], out_dir, settings, fmt, options)
     bar = tqdm(total=len(jobs), desc="retarget", unit="clip", disable=not progress)
-    if workers > 1 and len(jobs) > 1:
+    if workers > 1 and len(chunks) > 1:
         # spawn, not fork: a fork of a process whose torch/OpenMP threads are running can deadlock
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {path: pool.submit(retarget_file, path, out_dir, settings, fmt, options, method) for path in jobs}
-            for path, fut in futures.items():
-                results[path] = fut.result()
-                bar.update(1)
+            futures = [(chunk, pool.submit(work, *args(chunk))) for chunk in chunks]
+            for chunk, fut in futures:
+                results.update(_by_path(chunk, fut.result()))
+                bar.update(len(chunk))
     else:
-        for path in jobs:
-            results[path] = retarget_file(path, out_dir, settings, fmt, options, method)
-            bar.update(1)
+        for chunk in chunks:
+            results.update(_by_path(chunk, work(*args(chunk))))
+            bar.update(len(chunk))
     bar.close()
     return [results[p] for p in inputs]
+
+
+def _by_path(chunk: list[str], out) -> dict[str, FileResult]:
+    return dict(zip(chunk, out if isinstance(out, list) else [out]))
 
 
 def summary_table(results: list[FileResult]) -> str:

@@ -155,3 +155,30 @@ def test_curate_with_a_real_model_scores_reconstruction(learned_data, tmp_path, 
     assert sorted(errors) == ["arm_wave.npz", "walk.npz"], doc
     assert all(np.isfinite(v) and 0 < v < 1.0 for v in errors.values()), errors
     assert doc["criteria"]["model"] == str(learned_data["model"].resolve())
+
+
+def test_retarget_cli_learned_batches_files_keeps_each_files_error_and_matches_the_api(learned_data, tmp_path,
+                                                                                       capsys, monkeypatch):
+    from mimiclab.motion import load_motion
+    from mimiclab.retarget import batch
+
+    names = ("walk.bvh", "arm_wave.bvh", "walk_coco17.npz", "arm_wave_h36m17.npz")
+    files = [learned_data["samples"][n] for n in names]
+    bad = tmp_path / "broken.bvh"
+    bad.write_text("HIERARCHY\nROOT x {\n")
+    common = ["--method", "learned", "--model", learned_data["model"], "--polish", "2"]
+    rc, _, err = _run(capsys, "retarget", *files, bad, "-o", tmp_path / "one", "--workers", "1", *common)
+    assert rc == 1 and "broken.bvh" in err and not (tmp_path / "one" / "broken.npz").exists()
+    monkeypatch.setattr(batch, "LEARNED_CHUNK", 2)  # three chunks over two processes
+    rc, _, err = _run(capsys, "retarget", *files, bad, "-o", tmp_path / "two", "--workers", "2", *common)
+    assert rc == 1 and "broken.bvh" in err
+    api = retarget_learned([load_human_motion(str(f)) for f in files], load_model(learned_data["model"]),
+                           RetargetSettings(), polish=2)
+    for f, want in zip(files, api):
+        one, two = (load_motion(tmp_path / folder / f"{f.stem}.npz") for folder in ("one", "two"))
+        # one batch of the same clips as the API call: its output bit for bit (the file stores float32)
+        np.testing.assert_array_equal(one.joint_pos, want.motion.joint_pos.astype(one.joint_pos.dtype))
+        np.testing.assert_array_equal(one.root_pos_w, want.motion.root_pos_w.astype(one.root_pos_w.dtype))
+        # other batches: the float32 network may round differently by batch shape (last-bit changes)
+        np.testing.assert_allclose(two.joint_pos, one.joint_pos, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(two.root_pos_w, one.root_pos_w, rtol=0, atol=1e-6)

@@ -104,3 +104,34 @@ def test_the_model_refuses_another_frame_rate():
     net = RetargetNet(ModelConfig(hidden=8, latent=16, dilations=(1,)))
     with pytest.raises(ValueError, match="works at 50 fps, not 30"):
         predict(net, *_inputs(5), 30.0)
+
+
+def test_at_the_shipped_size_a_clips_output_does_not_depend_on_the_other_clips_in_the_batch():
+    """The cpu preset's network: the same bits for a clip whether it is retargeted alone or with
+    others (a tiny test network can differ in the last bit: other GEMM kernels for other shapes)."""
+    torch.manual_seed(3)
+    net = RetargetNet(ModelConfig()).eval()
+    preps = []
+    for T, seed in ((400, 0), (400, 1), (150, 2), (150, 3), (90, 4)):
+        roles, present, contacts, scales = _inputs(T, seed)
+        preps.append({"array": roles[0].numpy(), "points": contacts[0].numpy().reshape(T, 2, 2),
+                      "present": present[0].numpy(), "log_scales": scales[0].numpy()})
+    together = predict_clips(net, preps, FPS)
+    for i in (0, 2, 4):
+        alone = predict_clips(net, preps[i:i + 1], FPS)[0]
+        for a, b in zip(together[i], alone):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_limit_velocity_clamps_each_step_to_the_joint_speed_limit_and_leaves_slow_motion_alone():
+    from mimiclab.retarget.learned.inference import limit_velocity
+
+    vmax = np.array([j.actuator.velocity_limit for j in G1.joints])
+    slow = np.outer(np.arange(10), 0.5 * vmax / FPS)
+    np.testing.assert_array_equal(limit_velocity(slow, FPS), slow)
+    jump = np.zeros((6, len(G1.joints)))
+    jump[3:, 0] = 1.0  # one joint jumps by 1 rad at frame 3
+    out = limit_velocity(jump, FPS)
+    step = vmax[0] / FPS
+    np.testing.assert_allclose(out[:, 0], [0, 0, 0, step, min(1.0, 2 * step), min(1.0, 3 * step)])
+    np.testing.assert_array_equal(out[:, 1:], 0.0)

@@ -65,7 +65,9 @@ def limit_velocity(joint_pos: np.ndarray, fps: float) -> np.ndarray:
 
     step = np.array([j.actuator.velocity_limit for j in G1.joints]) / fps
     out = np.array(joint_pos, dtype=np.float64, copy=True)
-    for t in range(1, out.shape[0]):
+    too_fast = np.flatnonzero((np.abs(np.diff(out, axis=0)) > step).any(axis=1))
+    start = int(too_fast[0]) + 1 if too_fast.size else out.shape[0]  # frames before the first too-fast step stay
+    for t in range(start, out.shape[0]):
         out[t] = out[t - 1] + np.clip(out[t] - out[t - 1], -step, step)
     return out
 
@@ -101,7 +103,7 @@ def reconstruction_errors(net, motions) -> np.ndarray:
     return np.array(out)
 
 
-def _prepare(human, settings: RetargetSettings) -> dict:
+def prepare_clip(human, settings: RetargetSettings) -> dict:
     """The IK path's steps before the IK for one clip → roles, contacts and the network's arrays."""
     from mimiclab.retarget.foot_targets import point_contacts
     from mimiclab.retarget.learned.pairs import log_scales, role_array
@@ -178,7 +180,7 @@ def window_spans(T: int, core: int, context: int) -> list[tuple[int, int, int, i
 
 
 def predict_clips(net, preps: list[dict], fps: float, window: int = 256, batch_frames: int = 65_536) -> list[tuple]:
-    """The network's solution of every prepared clip (``_prepare``) → [(root_pos (T,3), root_quat
+    """The network's solution of every prepared clip (``prepare_clip``) → [(root_pos (T,3), root_quat
     (T,4), joint_pos (T,J))] float64 numpy: all clips cut into windows of `window` core frames with
     ``net.context_frames`` of context on each side (``window_spans``: the same outputs as whole
     clips, no padding), windows of one length batched up to `batch_frames` frames per network call."""
@@ -209,13 +211,20 @@ def retarget_learned(humans: list, net, settings: RetargetSettings | None = None
     """Each HumanMotion → a RetargetResult (motion, quality, contacts, plain targets, roles,
     points); the network runs on windows of all clips at once (``predict_clips``); `quality`
     False leaves the report empty (for timing the retargeting alone)."""
+    settings = settings or RetargetSettings()
+    preps = [prepare_clip(h, settings) for h in humans]
+    return retarget_prepared(preps, net, settings, polish, window, batch_frames, quality)
+
+
+def retarget_prepared(preps: list[dict], net, settings: RetargetSettings, polish: int = 0, window: int = 256,
+                      batch_frames: int = 65_536, quality: bool = True) -> list[RetargetResult]:
+    """``retarget_learned`` from clips already through ``prepare_clip`` (a caller that handles
+    each clip's input errors itself prepares them one by one, then retargets them together)."""
     from mimiclab.motion.kinematics import motion_from_joint_trajectory
     from mimiclab.retarget.frames import role_frames
     from mimiclab.retarget.pipeline import build_targets, lift_out_of_ground
     from mimiclab.retarget.quality import quality_metrics
 
-    settings = settings or RetargetSettings()
-    preps = [_prepare(h, settings) for h in humans]
     solutions = predict_clips(net, preps, settings.fps, window, batch_frames)
     results = []
     for prep, (root_pos, root_quat, joint_pos) in zip(preps, solutions):
