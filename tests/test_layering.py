@@ -1,5 +1,5 @@
 """The import layering of ARCHITECTURE.md, checked statically on every module:
-cli, scripts, the applications (bench, demo, ikmr) → tasks, rl, retarget, sim2sim → deploy → motion, kernels, robots → rotations; kernels
+cli, scripts, the applications (bench, demo, ikmr, robomirror) → tasks, rl, retarget, sim2sim → deploy → motion, kernels, robots → rotations; kernels
 and robots import nothing from the rest but rotations, rotations nothing at all; only tasks/ and rl/
 import isaaclab. sim2sim and deploy are numpy-only: of the rotations they import numpy_ops, never
 torch_ops, and numpy_ops itself imports nothing but numpy."""
@@ -23,7 +23,7 @@ ALLOWED = {  # subpackage → mimiclab subpackages it may import
     **{m: {m, "deploy"} | LOWER for m in MIDDLE},
     "video_pose": {"video_pose", "retarget"} | LOWER,
 }
-TOP = {"bench", "demo", "ikmr"}  # the applications: may import any layer
+TOP = {"bench", "demo", "ikmr", "robomirror"}  # the applications: may import any layer
 NUMPY_ONLY = {"sim2sim", "deploy"}  # run without torch (deploy imports it lazily, to export ONNX only)
 TORCH_FREE = {"sim2sim", "rotations"}  # never import torch (rotations: except torch_ops)
 TORCH_ROTATIONS = "mimiclab.rotations.torch_ops"

@@ -109,6 +109,18 @@ def _cmd_retarget_model(args: argparse.Namespace) -> int:
     return refine_command(args) if args.action == "refine" else train_command(args)
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from mimiclab.robomirror.commands import generate_command
+
+    return generate_command(args)
+
+
+def _cmd_generate_train(args: argparse.Namespace) -> int:
+    from mimiclab.robomirror.commands import train_command
+
+    return train_command(args)
+
+
 def _cmd_curate(args: argparse.Namespace) -> int:
     from mimiclab.retarget.curation import curate_folder, format_summary
 
@@ -269,6 +281,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from mimiclab.bench.env import bench_env
 
         records = bench_env(task=args.task, num_envs=args.num_envs, physics=args.physics)
+    elif args.what == "generate":
+        from mimiclab.bench.generate import bench_generate
+
+        if args.model is None:
+            raise CliError("bench generate needs --model MODEL_DIR (a model of `mimiclab generate train`)")
+        records = bench_generate(args.model, args.pairs, args.clips, seed=args.seed)
     elif args.what == "retarget" and args.learned:
         from mimiclab.bench.retarget_learned import bench_retarget_learned
 
@@ -461,6 +479,42 @@ def build_parser() -> argparse.ArgumentParser:
     rf.add_argument("--num_envs", type=int, help="envs of the rollouts (default: one per clip)")
     rm.set_defaults(func=_cmd_retarget_model)
 
+    g = sub.add_parser("generate", help="RoboMirror: a text or human-motion intent → a G1 motion file, generated "
+                                        "(no retargeting); `mimiclab generate train` trains the model")
+    g.add_argument("--model", metavar="MODEL_DIR", help="a model of `mimiclab generate train` (required)")
+    g.add_argument("--text", metavar="PROMPT", help='the intent as text, e.g. "run, exhausted"')
+    g.add_argument("--video", metavar="FILE", help="the intent as human motion: a video or image (keypoints by "
+                   "`mimiclab keypoints`' estimator), a keypoint file or any mocap file")
+    g.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="the motion file to write")
+    g.add_argument("--seconds", type=float, default=4.0, help="length of the motion (default 4)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the diffusion noise (default 0; same seed, same motion)")
+    g.add_argument("--guidance", type=float, default=2.5,
+                   help="classifier-free guidance scale (1: plain conditional; default 2.5)")
+    g.add_argument("--steps", type=int, default=30, help="DDIM denoising steps (default 30)")
+    g.add_argument("--method", default="diffusion", choices=["diffusion", "alignment"],
+                   help="diffusion (the generator) or alignment (the ablation: intent mapped straight to the "
+                        "motion latent; default diffusion)")
+    g.add_argument("--continue-from", metavar="MOTION", help="a G1 motion file whose last frame the new motion "
+                   "continues from (the robot's current state)")
+    g.set_defaults(func=_cmd_generate)
+    gt = sub.add_parser("generate-train", help="(also spelled `mimiclab generate train`) IK-retarget --data "
+                                               "into G1 motion, then train the RoboMirror model → MODEL_DIR")
+    gt.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                    help="labelled human mocap files or folders (action_style_take names, e.g. the Bandai corpus)")
+    gt.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
+                    help="folder for model.pt, model.json, pairs/ and tensorboard/")
+    gt.add_argument("--preset", default="cpu", choices=["cpu", "gpu"],
+                    help="model and schedule size: cpu (minutes on 2 cores) or gpu (larger; default cpu)")
+    gt.add_argument("--quick", action="store_true", help="a small model in a 5-minute budget (smoke runs)")
+    gt.add_argument("--pairs", metavar="DIR", help="where the IK-retargeted clips are cached (default: "
+                                                   "MODEL_DIR/pairs; reused when made with the same settings)")
+    gt.add_argument("--seed", type=int, default=0, help="seed of the initialisation, sampling and noise (default 0)")
+    gt.add_argument("--device", default="cpu", help="training device: cpu or cuda (default cpu)")
+    gt.add_argument("--workers", type=int, metavar="N",
+                    help="processes retargeting the clips (default: one per 8 clips, at most one per core)")
+    gt.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
+    gt.set_defaults(func=_cmd_generate_train)
+
     c = sub.add_parser("curate", help="score retargeted G1 clips (quality bounds, optionally a learned model's "
                                       "reconstruction error) → a manifest of the kept ones for --motion")
     c.add_argument("dir", metavar="DIR", help="folder of G1 motion files (*.npz, searched recursively) and their "
@@ -578,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_sim2sim)
 
     b = sub.add_parser("bench", help="throughput and ratios measured side by side in one run")
-    b.add_argument("what", choices=["kernels", "env", "retarget", "robustness"])
+    b.add_argument("what", choices=["kernels", "env", "retarget", "robustness", "generate"])
     b.add_argument("--json", help="also write the results here")
     b.add_argument("--only", nargs="+", default=["fk", "ik", "pointcloud"], choices=["fk", "ik", "pointcloud"],
                    help="kernels to run (default: all)")
@@ -592,7 +646,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quality", action="store_true",
                    help="bench retarget: mimiclab side by side with a mink per-frame IK peer (the GMR method) "
                         "on the same real clips: both quality tables and frames/s")
-    b.add_argument("--clips", type=int, metavar="N", help="bench retarget --quality / --learned: at most N clips")
+    b.add_argument("--clips", type=int, metavar="N",
+                   help="bench retarget --quality / --learned, bench generate: at most N clips")
+    b.add_argument("--model", metavar="MODEL_DIR", help="bench generate: the RoboMirror model to score")
+    b.add_argument("--pairs", metavar="DIR", help="bench generate: the IK-retargeted clips the model was trained "
+                                                  "from (default MODEL_DIR/pairs)")
     b.add_argument("--learned", metavar="MODEL_DIR",
                    help="bench retarget: the learned retargeter beside IK on its held-out clips (learned, "
                         "learned+polish, IK: every quality figure, body error vs IK, frames/s per stage)")
@@ -612,7 +670,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: all; --quick: jitter drop drift)")
     b.add_argument("--severities", nargs="+", type=int, metavar="S",
                    help="bench robustness: 0 (clean) .. 3 (default: 0 1 2 3; --quick: 0 2)")
-    b.add_argument("--seed", type=int, default=0, help="bench robustness: seed of the corruptions")
+    b.add_argument("--seed", type=int, default=0,
+                   help="bench robustness: seed of the corruptions; bench generate: seed of the noise")
     b.add_argument("-o", "--output", help="bench robustness: output folder (default: robustness_out)")
     b.add_argument("--device", help="bench robustness: device of the Isaac Lab evaluation (default: cpu)")
     b.add_argument("--no-isaac", action="store_true", help="bench robustness: skip the Isaac Lab evaluation")
@@ -638,6 +697,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    if argv[:2] == ["generate", "train"]:
+        argv = ["generate-train"] + argv[2:]
     if argv and argv[0] == "train":  # Isaac Lab's flags and Hydra overrides pass through untouched
         args, _ = parser.parse_known_args(argv)
         args.raw_argv = argv[1:]

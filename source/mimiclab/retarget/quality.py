@@ -75,6 +75,24 @@ def sole_heights(root_pos, root_quat, joint_pos) -> np.ndarray:
     return _feet().sole_heights(*_foot_poses(root_pos, root_quat, joint_pos)).numpy()
 
 
+def _touching_points(pos, quat):
+    """Per foot: (contact (T,), the touching point in the world (T,3) and in the foot frame (T,3),
+    the foot's Rotation) for foot poses pos (T,2,3), quat (T,2,4) — the bottom of the lowest
+    capsule end of each frame."""
+    from scipy.spatial.transform import Rotation
+
+    T = pos.shape[0]
+    idx = np.arange(T)
+    for f, (world, radii) in enumerate(_feet().end_points(pos, quat)):
+        world, radii = world.numpy(), radii.numpy()  # (T,E,3), (E,)
+        z = world[..., 2] - radii
+        low = z.argmin(axis=1)
+        rot = Rotation.from_quat(wxyz_to_xyzw(quat[:, f].numpy()))
+        down = np.stack((0 * radii[low], 0 * radii[low], -radii[low]), axis=-1)  # bottom, from the centre
+        point = world[idx, low] + down
+        yield z.min(axis=1) < CONTACT_HEIGHT, point, rot.inv().apply(point - pos[:, f].numpy()), rot
+
+
 def foot_contact_speeds(motion) -> tuple[np.ndarray, np.ndarray]:
     """Per foot (T,2): in contact (sole within CONTACT_HEIGHT of the ground) and the horizontal
     slip speed [m/s] of the foot's material point at the bottom of its lowest capsule end: that
@@ -82,33 +100,39 @@ def foot_contact_speeds(motion) -> tuple[np.ndarray, np.ndarray]:
     one-sided speeds counts (a frame slips only if its touching point moves both into and out of
     it: a foot that lands and stays, or stays and lifts off, does not slip at the boundary frame,
     and rolling over heel or toe without slipping moves the touching point by nothing)."""
-    from scipy.spatial.transform import Rotation
-
     pos, quat = _foot_poses(motion.root_pos_w, motion.root_quat_w, motion.joint_pos)
     T = motion.num_frames
     contact = np.zeros((T, 2), bool)
     speed = np.zeros((T, 2))
     idx = np.arange(T)
-    for f, (world, radii) in enumerate(_feet().end_points(pos, quat)):
-        world, radii = world.numpy(), radii.numpy()  # (T,E,3), (E,)
-        z = world[..., 2] - radii
-        low = z.argmin(axis=1)
-        contact[:, f] = z.min(axis=1) < CONTACT_HEIGHT
+    for f, (touch, point, local, rot) in enumerate(_touching_points(pos, quat)):
+        contact[:, f] = touch
         if T < 2:
             continue
-        rot = Rotation.from_quat(wxyz_to_xyzw(quat[:, f].numpy()))
-        down = np.stack((0 * radii[low], 0 * radii[low], -radii[low]), axis=-1)  # bottom, from the centre
-        local = rot.inv().apply(world[idx, low] + down - pos[:, f].numpy())  # in the foot frame
 
         def moved(other):  # (T,2) horizontal displacement of the point since / until frame `other`
             there = pos[other, f].numpy() + rot[other].apply(local)
-            return (world[idx, low] + down - there)[:, :2]
+            return (point - there)[:, :2]
 
         back = np.linalg.norm(moved(np.maximum(idx - 1, 0)), axis=-1)
         fwd = np.linalg.norm(moved(np.minimum(idx + 1, T - 1)), axis=-1)
         back[0], fwd[-1] = fwd[0], back[-1]  # the clip's ends have one side only
         speed[:, f] = np.minimum(back, fwd) * motion.fps
     return contact, speed
+
+
+def touching_point_steps(root_pos, root_quat, joint_pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per foot: contact (T,2) as in ``foot_contact_speeds``, sole height (T,2) [m], and the
+    horizontal displacement (T,2,2) [m] of each frame's touching point since the previous frame
+    (followed rigidly with the foot; 0 in the first frame): what a slide moves."""
+    pos, quat = _foot_poses(root_pos, root_quat, joint_pos)
+    T = pos.shape[0]
+    contact, step = np.zeros((T, 2), bool), np.zeros((T, 2, 2))
+    prev = np.maximum(np.arange(T) - 1, 0)
+    for f, (touch, point, local, rot) in enumerate(_touching_points(pos, quat)):
+        contact[:, f] = touch
+        step[:, f] = (point - (pos[prev, f].numpy() + rot[prev].apply(local)))[:, :2]
+    return contact, _feet().sole_heights(pos, quat).numpy(), step
 
 
 def toe_points(motion) -> np.ndarray:

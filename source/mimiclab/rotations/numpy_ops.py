@@ -193,6 +193,17 @@ def ori6_from_quat(q: np.ndarray) -> np.ndarray:
     return matrix_from_quat(q)[..., :2].reshape(q.shape[:-1] + (6,))
 
 
+def matrix_from_ori6(o: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) from any 6-D encoding (..., 6) laid out as ``ori6_from_quat``
+    (first two columns row by row), made orthonormal by Gram-Schmidt."""
+    m = _f64(o).reshape(np.shape(o)[:-1] + (3, 2))
+    a, b = m[..., 0], m[..., 1]
+    x = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-8)
+    b = b - (x * b).sum(-1, keepdims=True) * x
+    y = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-8)
+    return np.stack((x, y, np.cross(x, y)), axis=-1)
+
+
 def matrix_about_axis(axis: str, angle: np.ndarray) -> np.ndarray:
     """Rotation matrices (..., 3, 3) by `angle` (...) [rad] about the coordinate axis "x", "y" or "z"."""
     angle = _f64(angle)

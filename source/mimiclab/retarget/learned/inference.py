@@ -143,7 +143,7 @@ def _polish_solve(targets: dict, solution: tuple, settings: RetargetSettings, it
     return root_pos.cpu().numpy(), root_quat.cpu().numpy(), q.cpu().numpy()
 
 
-def _polish(prep: dict, solution: tuple, settings: RetargetSettings, iterations: int) -> tuple:
+def polish_solution(prep: dict, solution: tuple, settings: RetargetSettings, iterations: int) -> tuple:
     """The network's solution polished against the contact-corrected targets (``_polish_solve``),
     then self-collisions cleared as the IK path does: push the colliding limbs' targets apart and
     polish again, up to ``self_clearance.ROUNDS`` rounds."""
@@ -230,7 +230,7 @@ def retarget_prepared(preps: list[dict], net, settings: RetargetSettings, polish
     for prep, (root_pos, root_quat, joint_pos) in zip(preps, solutions):
         root_quat = root_quat / np.linalg.norm(root_quat, axis=-1, keepdims=True)
         if polish > 0:
-            root_pos, root_quat, joint_pos = _polish(prep, (root_pos, root_quat, joint_pos), settings, polish)
+            root_pos, root_quat, joint_pos = polish_solution(prep, (root_pos, root_quat, joint_pos), settings, polish)
         joint_pos = limit_velocity(joint_pos, settings.fps)
         root_pos = lift_out_of_ground(root_pos, root_quat, joint_pos)
         human, roles = prep["human"], prep["roles"]
