@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,24 @@ def test_generate_train_cli_and_bench(mirror_data, tmp_path, capsys, monkeypatch
     assert kinds.count("generate") == 4 and "generate_latency" in kinds and "generate_verdict" in kinds
     gen = [r for r in records if r["kernel"] == "generate"]
     assert all(0.0 <= r["recognition"] <= 1.0 and r["fid"] >= 0.0 and 0 <= r["quality_pass_rate"] <= 1 for r in gen)
+
+
+def test_generate_from_a_photo_goes_through_the_keypoint_estimator(mirror_data, tmp_path, capsys):
+    """--video with an image: BlazePose (the pose virtualenv) → keypoints → intent → motion."""
+    import subprocess
+
+    from mimiclab.video_pose.runtime import INSTALL_HINT, available, pose_python
+
+    if not available():
+        pytest.skip(f"mimiclab keypoints: {INSTALL_HINT}")
+    code = "import importlib.util as u; print(u.find_spec('skimage').submodule_search_locations[0])"
+    found = subprocess.run([str(pose_python()), "-c", code], capture_output=True, text=True, timeout=60)
+    if found.returncode != 0:
+        pytest.skip("scikit-image (the test photograph) is missing from the pose virtualenv: run scripts/setup.sh")
+    photo = Path(found.stdout.strip()) / "data" / "astronaut.png"
+    out = tmp_path / "photo.npz"
+    code, text, err = _run(capsys, "generate", "--model", mirror_data["model"], "--video", photo, "-o", out,
+                           "--seconds", "1")
+    assert code == 0, err
+    assert "intent reads as:" in text
+    assert load_motion(out).meta["intent"] == {"video": str(photo)}
