@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mimiclab.retarget.learned.graph import HUMAN_ROLES
-from mimiclab.robomirror.features import G1_DIM, HUMAN_DIM, g1_features, g1_trajectory, human_features, resample
+from mimiclab.robomirror.features import G1_DIM, HUMAN_DIM, g1_features, g1_trajectory, human_features
 from mimiclab.robomirror.labels import clip_label, label_text
 from mimiclab.rotations.numpy_ops import quat_from_axis_angle, quat_mul
 
@@ -79,10 +79,3 @@ def test_human_features_are_in_the_pelvis_heading_frame():
     np.testing.assert_array_equal(local[:, HUMAN_ROLES.index("left_toe")], 0.0)
     np.testing.assert_allclose(f[:, 3 * R], 0.9, atol=1e-6)
     np.testing.assert_allclose(f[:, 3 * R + 1:], 0.0, atol=1e-6)  # standing still
-
-
-def test_resample_keeps_frames_and_interpolates_between():
-    x = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 1.0]], np.float32)
-    y = resample(x, 2)
-    np.testing.assert_allclose(y, [[0, 1], [1, 2], [2, 3], [3, 2], [4, 1]])
-    assert resample(x, 1) is x

@@ -11,8 +11,7 @@ from pathlib import Path
 def train_command(args) -> int:
     """Make (or reuse) the IK pairs of --data, train the preset, print the figures; 0 on success."""
     from mimiclab.cli import CliError
-    from mimiclab.retarget.batch import default_workers
-    from mimiclab.retarget.learned.pairs import build_pairs, mocap_files
+    from mimiclab.retarget.learned.pairs import training_pairs
     from mimiclab.retarget.learned.training import PRESETS, train_model
 
     model_cfg, cfg = copy.deepcopy(PRESETS["quick" if args.quick else args.preset])
@@ -21,20 +20,14 @@ def train_command(args) -> int:
             raise CliError(f"--iterations must be >= 1, got {args.iterations}")
         cfg.iterations = args.iterations
         cfg.eval_every = min(cfg.eval_every, args.iterations)
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be >= 1, got {args.workers}")
     cfg.seed = args.seed
     out = Path(args.output)
     try:
-        files = mocap_files(args.data)
+        pairs, errors = training_pairs(args.data, args.pairs or str(out / "pairs"), args.workers)
     except ValueError as e:
         raise CliError(str(e)) from None
-    workers = default_workers(len(files)) if args.workers is None else args.workers
-    pairs, errors = build_pairs(files, args.pairs or str(out / "pairs"), workers=workers)
     for e in errors:
         print(f"mimiclab retarget-model: skipped: {e}", file=sys.stderr)
-    if not pairs:
-        raise CliError("no clip could be retargeted into a training pair")
     try:
         s = train_model(pairs, out, cfg, model_cfg, tensorboard=not args.no_tensorboard, device=args.device)
     except ValueError as e:

@@ -14,25 +14,18 @@ MEDIA_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".jpg", ".jpe
 def train_command(args) -> int:
     """Make (or reuse) the IK pairs of --data, train the preset, print the held-out figures."""
     from mimiclab.cli import CliError
-    from mimiclab.retarget.batch import default_workers
-    from mimiclab.retarget.learned.pairs import build_pairs, mocap_files
+    from mimiclab.retarget.learned.pairs import training_pairs
     from mimiclab.robomirror.training import PRESETS, train_model
 
     net_cfg, cfg = copy.deepcopy(PRESETS["quick" if args.quick else args.preset])
     cfg.seed = args.seed
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be >= 1, got {args.workers}")
     out = Path(args.output)
     try:
-        files = mocap_files(args.data)
+        pairs, errors = training_pairs(args.data, args.pairs or str(out / "pairs"), args.workers)
     except ValueError as e:
         raise CliError(str(e)) from None
-    workers = default_workers(len(files)) if args.workers is None else args.workers
-    pairs, errors = build_pairs(files, args.pairs or str(out / "pairs"), workers=workers)
     for e in errors:
         print(f"mimiclab generate train: skipped: {e}", file=sys.stderr)
-    if not pairs:
-        raise CliError("no clip could be retargeted into training motion")
     s = train_model(pairs, out, cfg, net_cfg, tensorboard=not args.no_tensorboard, device=args.device)
     h = s["heldout"]
     print(f"trained in {s['seconds']:.0f} s on {s['train_clips']} clips" + (f"; {s['stopped']}" if s["stopped"] else ""))

@@ -102,8 +102,3 @@ class WindowSampler:
             has_prev.append(start > 0)
         return {"g1": torch.stack(g1), "human": torch.stack(human), "prev": torch.stack(prev),
                 "has_prev": torch.tensor(has_prev), "clip": idx}
-
-    def centre_windows(self, which: str) -> torch.Tensor:
-        """(n_clips, L, D) the middle window of every clip, of 'g1' or 'human' features."""
-        src = self.g1 if which == "g1" else self.human
-        return torch.stack([x[(x.shape[0] - self.length) // 2:][:self.length] for x in src])

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from mimiclab.retarget.learned.graph import HUMAN_ROLES
-from mimiclab.rotations.numpy_ops import matrix_from_ori6, ori6_from_quat, quat_from_matrix, quat_mul, yaw_quat
+from mimiclab.rotations.numpy_ops import (matrix_from_ori6, ori6_from_quat, quat_conjugate, quat_from_matrix,
+                                         quat_mul, yaw_quat)
 
 NUM_JOINTS = 29
 G1_DIM = 10 + NUM_JOINTS
@@ -52,15 +53,9 @@ def g1_features(root_pos: np.ndarray, root_quat: np.ndarray, joint_pos: np.ndarr
     root_quat = np.asarray(root_quat, np.float64)
     yaw = _yaw(root_quat)
     v, w = _planar_rates(np.asarray(root_pos, np.float64)[:, :2], yaw, fps)
-    tilt = quat_mul(quat_conj_yaw(root_quat), root_quat)
+    tilt = quat_mul(quat_conjugate(yaw_quat(root_quat)), root_quat)  # heading removed
     return np.concatenate([v, w[:, None], np.asarray(root_pos)[:, 2:3], ori6_from_quat(tilt), joint_pos],
                           axis=1).astype(np.float32)
-
-
-def quat_conj_yaw(q: np.ndarray) -> np.ndarray:
-    """The inverse of q's heading rotation (…,4) wxyz."""
-    y = yaw_quat(q)
-    return y * np.array([1.0, -1.0, -1.0, -1.0])
 
 
 def g1_trajectory(features: np.ndarray, fps: float, start_xy=(0.0, 0.0), start_yaw: float = 0.0):
@@ -98,15 +93,3 @@ def human_features(roles: np.ndarray, present: np.ndarray, fps: float) -> np.nda
     local[:, ~np.asarray(present, bool)] = 0.0
     v, w = _planar_rates(pelvis[:, :2], yaw, fps)
     return np.concatenate([local.reshape(len(roles), -1), pelvis[:, 2:3], v, w[:, None]], axis=1).astype(np.float32)
-
-
-def resample(features: np.ndarray, factor: int) -> np.ndarray:
-    """(T,D) features at f fps → (factor·(T−1)+1, D) at factor·f fps, linearly (rates and 6D
-    included: ``g1_trajectory`` re-orthonormalises the tilt)."""
-    T = features.shape[0]
-    if factor == 1 or T < 2:
-        return features
-    t = np.arange(factor * (T - 1) + 1) / factor
-    i = np.minimum(t.astype(int), T - 2)
-    a = (t - i)[:, None]
-    return ((1 - a) * features[i] + a * features[i + 1]).astype(features.dtype)

@@ -168,3 +168,18 @@ def build_pairs(inputs: list[str], out_dir: str, settings: RetargetSettings | No
     paths = [p for p, _ in results if p]
     errors = [f"{f}: {e}" if f not in e else e for f, (_, e) in zip(files, results) if e]
     return paths, errors
+
+
+def training_pairs(data: list[str], pairs_dir: str, workers: int | None = None) -> tuple[list[str], list[str]]:
+    """The mocap files under `data` as IK pairs in `pairs_dir` (made or reused), with `workers`
+    processes (None: ``batch.default_workers``) → (pair paths, one error line per skipped file);
+    ValueError when there are no files, bad workers, or no file could be paired."""
+    from mimiclab.retarget.batch import default_workers
+
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    files = mocap_files(data)
+    pairs, errors = build_pairs(files, pairs_dir, workers=default_workers(len(files)) if workers is None else workers)
+    if not pairs:
+        raise ValueError("no clip could be retargeted into a training pair" + (f" ({errors[0]})" if errors else ""))
+    return pairs, errors
