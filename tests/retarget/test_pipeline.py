@@ -62,6 +62,30 @@ def test_g1_round_trip_recovers_joint_angles(g1_tree):
     assert torch.is_tensor(q)
 
 
+def test_grounded_motion_lifts_exactly_the_sole_deficit(g1_tree):
+    """A standing pose sunk 5 cm into the floor in frames 3-6 comes out with its lowest sole at
+    z = 0 there and untouched elsewhere, equal to the motion of the lifted root built from scratch."""
+    from mimiclab.motion.kinematics import motion_from_joint_trajectory
+    from mimiclab.retarget.pipeline import grounded_motion
+    from mimiclab.retarget.quality import foot_sole_heights, sole_heights
+
+    T = 10
+    q = np.zeros((T, len(g1_tree.joint_names)))
+    root_quat = np.tile([1.0, 0.0, 0.0, 0.0], (T, 1))
+    root_pos = np.tile([0.0, 0.0, 1.0], (T, 1))
+    root_pos[:, 2] -= sole_heights(root_pos, root_quat, q).min(axis=1) - 0.02  # soles 2 cm up
+    root_pos[3:7, 2] -= 0.07  # 5 cm under the floor
+    motion = grounded_motion(root_pos, root_quat, q, 50.0)
+    low = foot_sole_heights(motion).min(axis=1)
+    np.testing.assert_allclose(low[3:7], 0.0, atol=1e-9)
+    np.testing.assert_allclose(low[[0, 1, 2, 7, 8, 9]], 0.02, atol=1e-9)
+    lifted = root_pos.copy()
+    lifted[3:7, 2] += 0.05
+    ref = motion_from_joint_trajectory(lifted, root_quat, q, 50.0)
+    for key in ("root_pos_w", "body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w", "joint_vel"):
+        np.testing.assert_allclose(getattr(motion, key), getattr(ref, key), atol=1e-9, err_msg=key)
+
+
 def test_same_input_gives_byte_identical_output(tmp_path):
     clip = SHARED_CLIPS[0] if SHARED_CLIPS else None
     if clip is None:

@@ -412,6 +412,25 @@ def lift_out_of_ground(root_pos: np.ndarray, root_quat: np.ndarray, joint_pos: n
     return out
 
 
+def grounded_motion(root_pos: np.ndarray, root_quat: np.ndarray, joint_pos: np.ndarray, fps: float,
+                    meta: dict | None = None):
+    """``motion_from_joint_trajectory`` of the trajectory lifted out of the ground as
+    ``lift_out_of_ground`` lifts it, with one forward kinematics: the bodies of the unlifted
+    trajectory, then root and bodies raised by the frame's sole deficit (a vertical shift moves
+    every body by the same amount) and the body velocities recomputed."""
+    from mimiclab.motion.kinematics import motion_from_joint_trajectory
+    from mimiclab.retarget.quality import foot_sole_heights
+    from mimiclab.rotations.numpy_ops import linear_velocity
+
+    motion = motion_from_joint_trajectory(root_pos, root_quat, joint_pos, fps, meta=meta)
+    deficit = np.maximum(0.0, -foot_sole_heights(motion).min(axis=1))  # (T,)
+    if deficit.any():
+        motion.root_pos_w[:, 2] += deficit
+        motion.body_pos_w[..., 2] += deficit[:, None]
+        motion.body_lin_vel_w = linear_velocity(motion.body_pos_w, 1.0 / motion.fps)
+    return motion
+
+
 def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> RetargetResult:
     """Robot-named sources (map `direct`): every robot body present follows its namesake's position
     and orientation; no unit/axis change, no scaling, no contact correction."""
@@ -443,10 +462,9 @@ def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> Ret
                "pos_weight": np.full((T, K), smap.pos_weight), "rot_weight": np.full((T, K), smap.rot_weight)}
     pelvis = body.index(G1.body_names.index("pelvis")) if G1.body_names.index("pelvis") in body else 0
     root_pos, root_quat, joint_pos = solve_targets(targets, settings, pos[0, pelvis], targets["quat"][0, pelvis])
-    root_pos = lift_out_of_ground(root_pos, root_quat, joint_pos)
     meta = {"source": where, "source_fps": human.fps, "retarget": asdict(settings),
             "skeleton_map": smap.name, "generator": "mimiclab.retarget"}
-    motion = motion_from_joint_trajectory(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
+    motion = grounded_motion(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
     return RetargetResult(motion, quality_metrics(motion, targets, None), np.zeros((T, 2), bool), targets)
 
 
@@ -472,11 +490,9 @@ def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None)
     root_pos, root_quat, joint_pos = solve_targets(targets, settings, init_pos, init_quat, start)
     targets, (root_pos, root_quat, joint_pos) = clear_self_collisions(
         targets, (root_pos, root_quat, joint_pos), contacts, settings, init_pos, init_quat, start)
-    root_pos = lift_out_of_ground(root_pos, root_quat, joint_pos)
-
     meta = {"source": human.source or human.name, "source_fps": human.fps, "retarget": asdict(settings),
             "normalisation": info, "generator": "mimiclab.retarget"}
-    motion = motion_from_joint_trajectory(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
+    motion = grounded_motion(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
     quality = quality_metrics(motion, plain, contacts)
     quality["skeleton_map"] = smap.name
     if human.extra.get("root_relative"):

@@ -75,6 +75,16 @@ def sole_heights(root_pos, root_quat, joint_pos) -> np.ndarray:
     return _feet().sole_heights(*_foot_poses(root_pos, root_quat, joint_pos)).numpy()
 
 
+def foot_sole_heights(motion) -> np.ndarray:
+    """(T,2) lowest collision point of the left/right foot [m] above z = 0 from the motion's own
+    foot body poses (``sole_heights`` without forward kinematics)."""
+    from mimiclab.robots.g1 import G1
+
+    ids = [list(motion.body_names).index(b) for b in G1.foot_bodies]
+    return _feet().sole_heights(torch.from_numpy(np.ascontiguousarray(motion.body_pos_w[:, ids])),
+                                torch.from_numpy(np.ascontiguousarray(motion.body_quat_w[:, ids]))).numpy()
+
+
 def _touching_points(pos, quat):
     """Per foot: (contact (T,), the touching point in the world (T,3) and in the foot frame (T,3),
     the foot's Rotation) for foot poses pos (T,2,3), quat (T,2,4) — the bottom of the lowest

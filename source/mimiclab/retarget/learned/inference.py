@@ -9,7 +9,7 @@ scaling to the G1, contact detection: ``pipeline.prepare_roles`` / ``point_conta
 then replaces the IK. `polish` > 0 runs that many Levenberg-Marquardt iterations of the IK kernels
 per frame from the network's output, all frames in parallel, against the contact-corrected targets,
 with a smoothness pull toward the neighbouring frames, then clears self-collisions as the IK path
-does. Joint speeds are held within the G1's velocity limits (a per-frame step clamp) and the robot
+does and lifts swing feet that drag along the floor. Joint speeds are held within the G1's velocity limits (a per-frame step clamp) and the robot
 is lifted out of the ground as the IK path does.
 """
 
@@ -28,6 +28,8 @@ from mimiclab.retarget.pipeline import RetargetResult, RetargetSettings, _ik_pro
 DEFAULT_POLISH = 6  # polish iterations of `retarget --method learned` (bench retarget --learned)
 POLISH_PULL = 0.01  # polish: pull toward the pose before each round, per rad²
 POLISH_SMOOTH = 0.02  # polish: pull toward the mean of the neighbouring frames' poses, per rad²
+POLISH_ROUND_STEPS = 2  # polish: LM iterations per round (between neighbour updates)
+DRAG_CLEARANCE = 0.005  # m: a dragging swing foot's sole is lifted this far above the contact height
 
 
 @lru_cache(maxsize=4)
@@ -124,9 +126,11 @@ def prepare_clip(human, settings: RetargetSettings) -> dict:
 
 
 def _polish_solve(targets: dict, solution: tuple, settings: RetargetSettings, iterations: int) -> tuple:
-    """`iterations` rounds of one LM iteration per frame, all frames at once, each frame pulled
-    toward the mean of its neighbours (POLISH_SMOOTH, the parallel stand-in for the sequence IK's
-    acceleration cost) and toward its pose before the round (POLISH_PULL)."""
+    """`iterations` Levenberg-Marquardt iterations per frame, all frames at once, in rounds of
+    POLISH_ROUND_STEPS: each round pulls every frame toward the mean of its neighbours from the
+    round before (POLISH_SMOOTH, the parallel stand-in for the sequence IK's acceleration cost) and
+    toward its pose before the round (POLISH_PULL). Two iterations a round let a frame whose first
+    step is rejected retry with ten times the damping (one would leave it where it was)."""
     from mimiclab.kernels.ik import IkTargets, solve_ik
 
     dev, f, tree, prior, _ = _ik_problem(settings)
@@ -134,11 +138,12 @@ def _polish_solve(targets: dict, solution: tuple, settings: RetargetSettings, it
                    quat=f(targets["quat"]), offset=f(targets["offset"]), pos_weight=f(targets["pos_weight"]),
                    rot_weight=f(targets["rot_weight"]))
     root_pos, root_quat, q = (f(x) for x in solution)
-    for _ in range(iterations):
+    for done in range(0, iterations, POLISH_ROUND_STEPS):
         neighbours = q.clone()
         neighbours[1:-1] = 0.5 * (q[:-2] + q[2:])
-        sol = solve_ik(tree, tg, root_pos, root_quat, q, iterations=1, backend=settings.backend, prior=prior,
-                       posture=neighbours, posture_weight=POLISH_SMOOTH, velocity_weight=POLISH_PULL)
+        sol = solve_ik(tree, tg, root_pos, root_quat, q, iterations=min(POLISH_ROUND_STEPS, iterations - done),
+                       backend=settings.backend, prior=prior, posture=neighbours, posture_weight=POLISH_SMOOTH,
+                       velocity_weight=POLISH_PULL)
         root_pos, root_quat, q = sol.root_pos, sol.root_quat, sol.joint_pos
     return root_pos.cpu().numpy(), root_quat.cpu().numpy(), q.cpu().numpy()
 
@@ -161,7 +166,33 @@ def polish_solution(prep: dict, solution: tuple, settings: RetargetSettings, ite
         if colliding == 0:
             break
         solution = _polish_solve(targets, solution, settings, iterations)
+    for _ in range(ROUNDS):
+        targets, dragging = lift_dragging_feet(targets, solution, contacts, settings.fps)
+        if dragging == 0:
+            break
+        solution = _polish_solve(targets, solution, settings, iterations)
     return solution
+
+
+def lift_dragging_feet(targets: dict, solution: tuple, contacts: np.ndarray, fps: float) -> tuple[dict, int]:
+    """One round against feet that drag: a foot the human has not planted (`contacts` (T,2)
+    False) whose sole is within ``quality.CONTACT_HEIGHT`` of the ground while its touching point
+    moves faster than ``quality.SLIDE_FLAG_SPEED`` (the report's sliding frame) gets its ankle
+    target raised to DRAG_CLEARANCE above that height in those frames (spread to the neighbours
+    as self-collision pushes are). → (targets, dragging frames)."""
+    from mimiclab.retarget.quality import CONTACT_HEIGHT, SLIDE_FLAG_SPEED, touching_point_steps
+    from mimiclab.retarget.self_clearance import spread
+
+    touching, sole, step = touching_point_steps(*solution)
+    dragging = touching & ~contacts & (np.linalg.norm(step, axis=-1) * fps > SLIDE_FLAG_SPEED)  # (T,2)
+    if not dragging.any():
+        return targets, 0
+    pos = targets["pos"].copy()
+    for f, side in enumerate(("left", "right")):
+        lift = np.zeros((pos.shape[0], 3))
+        lift[dragging[:, f], 2] = CONTACT_HEIGHT + DRAG_CLEARANCE - sole[dragging[:, f], f]
+        pos[:, targets["role"] == f"{side}_ankle"] += spread(lift)[:, None, :]
+    return {**targets, "pos": pos}, int(dragging.any(axis=1).sum())
 
 
 def window_spans(T: int, core: int, context: int) -> list[tuple[int, int, int, int]]:
@@ -220,9 +251,8 @@ def retarget_prepared(preps: list[dict], net, settings: RetargetSettings, polish
                       batch_frames: int = 65_536, quality: bool = True) -> list[RetargetResult]:
     """``retarget_learned`` from clips already through ``prepare_clip`` (a caller that handles
     each clip's input errors itself prepares them one by one, then retargets them together)."""
-    from mimiclab.motion.kinematics import motion_from_joint_trajectory
     from mimiclab.retarget.frames import role_frames
-    from mimiclab.retarget.pipeline import build_targets, lift_out_of_ground
+    from mimiclab.retarget.pipeline import build_targets, grounded_motion
     from mimiclab.retarget.quality import quality_metrics
 
     solutions = predict_clips(net, preps, settings.fps, window, batch_frames)
@@ -232,12 +262,11 @@ def retarget_prepared(preps: list[dict], net, settings: RetargetSettings, polish
         if polish > 0:
             root_pos, root_quat, joint_pos = polish_solution(prep, (root_pos, root_quat, joint_pos), settings, polish)
         joint_pos = limit_velocity(joint_pos, settings.fps)
-        root_pos = lift_out_of_ground(root_pos, root_quat, joint_pos)
         human, roles = prep["human"], prep["roles"]
         meta = {"source": human.source or human.name, "source_fps": human.fps, "retarget": asdict(settings),
                 "normalisation": prep["info"], "generator": "mimiclab.retarget.learned",
                 "model": getattr(net, "info", {}).get("name", ""), "polish_iterations": int(polish)}
-        motion = motion_from_joint_trajectory(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
+        motion = grounded_motion(root_pos, root_quat, joint_pos, settings.fps, meta=meta)
         contacts = prep["points"].any(axis=2)
         plain = build_targets(roles, None, settings.fps, role_frames(roles)) if quality else {}
         report = quality_metrics(motion, plain, contacts) if quality else {}

@@ -86,7 +86,7 @@ class GraphEncoder(nn.Module):
     def forward(self, *groups: torch.Tensor) -> torch.Tensor:
         h = torch.cat([e(g) for e, g in zip(self.embed, groups)], 2) + self.node
         for layer in self.layers:
-            h = h + torch.nn.functional.gelu(layer(torch.einsum("nm,btmf->btnf", self.adjacency, h)))
+            h = h + torch.nn.functional.gelu(layer(torch.matmul(self.adjacency, h)))  # Â h over the nodes
         return self.temporal(self.flat(h.flatten(2)))
 
 
