@@ -140,6 +140,13 @@ def test_bench_retarget_learned_compares_every_figure(learned_data, tmp_path, ca
     assert 0 < err_m["learned+polish3"] < err_m["learned"]  # polish pulls the network's output toward IK's
     for key in ("keypoint_error_mean_m", "sliding_frames", "jerk_mean_rad_s3"):
         assert key in verdict["quality_mean"]["ik"] and key in out
+    from mimiclab.retarget.pipeline import RetargetSettings, retarget_human
+    from mimiclab.retarget.sources.detect import load_human_motion
+
+    ik_passing = sum(not retarget_human(load_human_motion(str(f)), RetargetSettings()).quality["failed_bounds"]
+                     for f in files)  # recounted independently of the bench's own bookkeeping
+    assert verdict["clips_passing_every_bound"]["ik"] == ik_passing
+    assert f"ik {ik_passing}/2" in out
     rc, out, err = _run(capsys, "bench", "retarget", "--learned", learned_data["model"], "--quality")
     assert rc == 1 and "pick one" in err
 

@@ -150,8 +150,9 @@ def _polish_solve(targets: dict, solution: tuple, settings: RetargetSettings, it
 
 def polish_solution(prep: dict, solution: tuple, settings: RetargetSettings, iterations: int) -> tuple:
     """The network's solution polished against the contact-corrected targets (``_polish_solve``),
-    then self-collisions cleared as the IK path does: push the colliding limbs' targets apart and
-    polish again, up to ``self_clearance.ROUNDS`` rounds."""
+    then rounds (up to 2 · ``self_clearance.ROUNDS``) that push colliding limbs' targets apart as
+    the IK path does and lift dragging swing feet (``lift_dragging_feet``), polishing again after
+    each, until neither is left."""
     from mimiclab.retarget.frames import role_frames
     from mimiclab.retarget.pipeline import build_targets, push_apart
     from mimiclab.retarget.self_clearance import ROUNDS
@@ -161,14 +162,10 @@ def polish_solution(prep: dict, solution: tuple, settings: RetargetSettings, ite
                             role_frames(roles))
     solution = _polish_solve(targets, solution, settings, iterations)
     contacts = prep["points"].any(axis=2)
-    for _ in range(ROUNDS):
+    for _ in range(2 * ROUNDS):
         targets, colliding = push_apart(targets, solution, contacts)
-        if colliding == 0:
-            break
-        solution = _polish_solve(targets, solution, settings, iterations)
-    for _ in range(ROUNDS):
         targets, dragging = lift_dragging_feet(targets, solution, contacts, settings.fps)
-        if dragging == 0:
+        if colliding == 0 and dragging == 0:
             break
         solution = _polish_solve(targets, solution, settings, iterations)
     return solution
