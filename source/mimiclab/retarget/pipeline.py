@@ -434,7 +434,6 @@ def grounded_motion(root_pos: np.ndarray, root_quat: np.ndarray, joint_pos: np.n
 def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> RetargetResult:
     """Robot-named sources (map `direct`): every robot body present follows its namesake's position
     and orientation; no unit/axis change, no scaling, no contact correction."""
-    from mimiclab.motion.kinematics import motion_from_joint_trajectory
     from mimiclab.retarget.quality import quality_metrics
     from mimiclab.robots.g1 import G1
 
@@ -470,7 +469,6 @@ def retarget_direct(human: HumanMotion, smap, settings: RetargetSettings) -> Ret
 
 def retarget_human(human: HumanMotion, settings: RetargetSettings | None = None) -> RetargetResult:
     """The whole pipeline for one clip (see module docstring)."""
-    from mimiclab.motion.kinematics import motion_from_joint_trajectory
     from mimiclab.retarget.quality import quality_metrics
 
     settings = settings or RetargetSettings()

@@ -9,8 +9,8 @@ scaling to the G1, contact detection: ``pipeline.prepare_roles`` / ``point_conta
 then replaces the IK. `polish` > 0 runs that many Levenberg-Marquardt iterations of the IK kernels
 per frame from the network's output, all frames in parallel, against the contact-corrected targets,
 with a smoothness pull toward the neighbouring frames, then clears self-collisions as the IK path
-does and lifts swing feet that drag along the floor. Joint speeds are held within the G1's velocity limits (a per-frame step clamp) and the robot
-is lifted out of the ground as the IK path does.
+does and lifts swing feet that drag along the floor. Joint speeds are held within the G1's velocity
+limits (a per-frame step clamp) and the robot is lifted out of the ground as the IK path does.
 """
 
 from __future__ import annotations
